@@ -1,0 +1,282 @@
+//! Connecting to the broker as `config.toml` says: pika-style `amqp_url`, TLS with `[tls]`, SASL
+//! EXTERNAL with a client certificate, and `client_properties`.
+
+use std::time::Duration;
+
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use lapin::types::LongString;
+use lapin::uri::{
+    AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo, SASLMechanism,
+};
+use lapin::{Connection, ConnectionProperties};
+
+use crate::config::{redact_url, Config};
+
+/// A connection that could not be made (Python's `ConnectionException`). The URL in it is redacted.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectError {
+    /// `amqp_url` cannot be parsed.
+    #[error("invalid amqp_url {url}: {reason}")]
+    InvalidUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A `[tls]` file cannot be read.
+    #[error("The \"{setting}\" setting in the \"tls\" section is invalid ({reason})")]
+    Tls {
+        /// `ca_cert`, `certfile` or `keyfile`.
+        setting: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No answer within the time given to connect.
+    #[error("could not connect to {url}: no answer within {after:?}")]
+    NoAnswer {
+        /// The URL, password redacted.
+        url: String,
+        /// The time given.
+        after: Duration,
+    },
+    /// The broker could not be reached, or refused the handshake.
+    #[error("could not connect to {url}: {reason} (check the host, the credentials and the vhost permissions)")]
+    Broker {
+        /// The URL, password redacted.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The product name this library announces in the connection's client properties.
+pub const PRODUCT: &str = "Fedora Messaging with Rust";
+
+/// Parses `amqp_url` as pika's `URLParameters` does: host `localhost`, port 5672 (5671 for
+/// amqps), user `guest`/`guest`, vhost `/` by default; `heartbeat`, `channel_max`, `frame_max` and
+/// `socket_timeout` are honoured; `auth_mechanism=external` selects SASL EXTERNAL.
+pub fn parse_url(url: &str) -> Result<AMQPUri, ConnectError> {
+    let invalid = |reason: String| ConnectError::InvalidUrl {
+        url: redact_url(url),
+        reason,
+    };
+    let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    let scheme = match parsed.scheme() {
+        "amqp" => AMQPScheme::AMQP,
+        "amqps" => AMQPScheme::AMQPS,
+        other => return Err(invalid(format!("scheme {other:?} is not amqp or amqps"))),
+    };
+    let decode = |s: &str| {
+        percent_encoding_decode(s).map_err(|e| invalid(format!("bad percent-encoding: {e}")))
+    };
+    let username = match parsed.username() {
+        "" => "guest".to_owned(),
+        u => decode(u)?,
+    };
+    let password = match parsed.password() {
+        None if parsed.username().is_empty() => "guest".to_owned(),
+        None => String::new(),
+        Some(p) => decode(p)?,
+    };
+    let host = match parsed.host_str() {
+        None | Some("") => "localhost".to_owned(),
+        Some(h) => h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+    };
+    let port = parsed.port().unwrap_or(match scheme {
+        AMQPScheme::AMQP => 5672,
+        AMQPScheme::AMQPS => 5671,
+    });
+    let vhost = match parsed.path() {
+        "" | "/" => "/".to_owned(),
+        p => decode(&p[1..])?,
+    };
+    let mut query = AMQPQueryString::default();
+    for (k, v) in parsed.query_pairs() {
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|e| invalid(format!("{k}={v}: {e}")))
+        };
+        match k.as_ref() {
+            "heartbeat" => query.heartbeat = Some(num(&v)?.try_into().unwrap_or(u16::MAX)),
+            "channel_max" => query.channel_max = Some(num(&v)?.try_into().unwrap_or(u16::MAX)),
+            "frame_max" => query.frame_max = Some(num(&v)?.try_into().unwrap_or(u32::MAX)),
+            // pika's socket_timeout is in seconds (float); lapin's connection timeout in ms.
+            "socket_timeout" => {
+                let secs: f64 = v.parse().map_err(|e| invalid(format!("{k}={v}: {e}")))?;
+                query.connection_timeout = Some((secs * 1000.0) as u64);
+            }
+            "auth_mechanism" if v.eq_ignore_ascii_case("external") => {
+                query.auth_mechanism = Some(SASLMechanism::External);
+            }
+            other => tracing::debug!(parameter = other, "amqp_url parameter not used"),
+        }
+    }
+    Ok(AMQPUri {
+        scheme,
+        authority: AMQPAuthority {
+            userinfo: AMQPUserInfo { username, password },
+            host,
+            port,
+        },
+        vhost,
+        query,
+    })
+}
+
+fn percent_encoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|e| e.utf8_error())
+}
+
+/// The TLS settings of `[tls]`: CA bundle, and client certificate + key when both are set.
+pub fn tls_config(config: &Config) -> Result<OwnedTLSConfig, ConnectError> {
+    let read = |setting: &'static str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| ConnectError::Tls {
+            setting,
+            reason: format!("{}: {e}", path.display()),
+        })
+    };
+    let mut tls = OwnedTLSConfig::default();
+    if let Some(ca) = &config.tls.ca_cert {
+        let pem = read("ca_cert", ca)?;
+        tls.cert_chain = Some(String::from_utf8(pem).map_err(|_| ConnectError::Tls {
+            setting: "ca_cert",
+            reason: format!("{}: not a PEM file", ca.display()),
+        })?);
+    }
+    if let (Some(cert), Some(key)) = (&config.tls.certfile, &config.tls.keyfile) {
+        tls.identity = Some(OwnedIdentity::PKCS8 {
+            pem: read("certfile", cert)?,
+            key: read("keyfile", key)?,
+        });
+    }
+    Ok(tls)
+}
+
+/// The client properties sent to the broker: `client_properties` from the config (lists joined
+/// with `", "`: lapin sends strings only), plus `product`, `information` and `version`.
+pub fn connection_properties(config: &Config) -> ConnectionProperties {
+    let mut props = ConnectionProperties::default();
+    for (k, v) in &config.client_properties {
+        let text = match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Array(a) => a
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        props = props.with_client_property(k.as_str().into(), LongString::from(text));
+    }
+    props
+        .with_client_property("product".into(), PRODUCT.into())
+        .with_client_property(
+            "information".into(),
+            "https://github.com/fedora-messaging-rs/fedora-messaging-rs".into(),
+        )
+        .with_client_property(
+            "version".into(),
+            format!(
+                "fedora-messaging-rs-{} with lapin-4",
+                env!("CARGO_PKG_VERSION")
+            )
+            .into(),
+        )
+}
+
+/// Opens a connection as the config says, within `timeout`.
+pub async fn connect(config: &Config, timeout: Duration) -> Result<Connection, ConnectError> {
+    let mut uri = parse_url(config.amqp_url.expose())?;
+    let tls = tls_config(config)?;
+    if tls.identity.is_some() {
+        // A client certificate authenticates the connection (Python's ExternalCredentials).
+        uri.query.auth_mechanism = Some(SASLMechanism::External);
+    }
+    let props = connection_properties(config);
+    let url = config.amqp_url.redacted();
+    let runtime = lapin::runtime::default_runtime().map_err(|e| ConnectError::Broker {
+        url: url.clone(),
+        reason: e.to_string(),
+    })?;
+    let attempt = Connection::connect_uri_with_config(uri, props, tls, runtime);
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(ConnectError::Broker {
+            url,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(ConnectError::NoAnswer {
+            url,
+            after: timeout,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pika_defaults() {
+        let u = parse_url(crate::config::DEFAULT_AMQP_URL).unwrap();
+        assert_eq!(u.authority.host, "localhost");
+        assert_eq!(u.authority.port, 5672);
+        assert_eq!(u.authority.userinfo.username, "guest");
+        assert_eq!(u.authority.userinfo.password, "guest");
+        assert_eq!(u.vhost, "/");
+    }
+
+    #[test]
+    fn full_url() {
+        let u = parse_url("amqps://fedora:@rabbitmq.fedoraproject.org/%2Fpublic_pubsub?heartbeat=30&auth_mechanism=external").unwrap();
+        assert_eq!(u.scheme, AMQPScheme::AMQPS);
+        assert_eq!(u.authority.port, 5671);
+        assert_eq!(u.authority.userinfo.username, "fedora");
+        assert_eq!(u.authority.userinfo.password, "");
+        assert_eq!(u.vhost, "/public_pubsub");
+        assert_eq!(u.query.heartbeat, Some(30));
+        assert_eq!(u.query.auth_mechanism, Some(SASLMechanism::External));
+        let ip = parse_url("amqp://u:p%40ss@127.0.0.1:5673/v").unwrap();
+        assert_eq!(
+            (ip.authority.host.as_str(), ip.authority.port),
+            ("127.0.0.1", 5673)
+        );
+        assert_eq!(ip.authority.userinfo.password, "p@ss");
+        assert_eq!(ip.vhost, "v");
+    }
+
+    #[test]
+    fn bad_urls_are_redacted_errors() {
+        let e = parse_url("http://bob:hunter2@host/")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not amqp") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn missing_tls_file_names_the_setting() {
+        let c = Config::from_toml("[tls]\nca_cert = \"/nonexistent/ca.pem\"\n").unwrap();
+        let e = tls_config(&c).unwrap_err().to_string();
+        assert!(
+            e.starts_with("The \"ca_cert\" setting in the \"tls\" section is invalid"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Wire-compatible Rust implementation of the Fedora message bus contract.
+//!
+//! Applications on the Fedora bus publish JSON messages to RabbitMQ (exchange `amq.topic`, routing
+//! key = topic), each carrying a `fedora_messaging_schema` header naming the schema its body follows.
+//! This crate builds and reads those messages exactly as Python
+//! [fedora-messaging](https://fedora-messaging.readthedocs.io) 3.9.1 does, so a message published by
+//! one is consumed by the other with nothing lost.
+//!
+//! - [`Message`]: a typed message; `#[derive(Message)]` implements it from a serde + schemars struct.
+//! - [`Envelope`]: any message on the bus, untyped, with its headers and AMQP properties.
+//! - [`Registry`]: schema name → type, so a received envelope becomes the right typed message.
+//! - [`schema`]: validation, honouring each schema's draft, `format` not asserted (as Python).
+//! - [`lines`]: the `record`/`publish` line format (`dumps`/`loads`).
+//! - [`headers`], [`topic`], [`Severity`]: the pieces of the wire contract.
+//! - [`config`]: the `config.toml` Python services already have, with Python's keys and defaults.
+//! - [`publish::Publisher`]: publishing with publisher confirms; [`consume::Consumer`]: consuming
+//!   with Python's ack semantics; both on RabbitMQ through lapin, reconnecting by themselves.
+//! - [`testing`]: checking what code publishes without a broker (Python's `mock_sends`).
+//!
+//! # Defining a message
+//!
+//! ```
+//! use fedora_messaging::{Envelope, Message, Severity};
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! /// A build finished.
+//! #[derive(Debug, Serialize, Deserialize, JsonSchema, Message)]
+//! #[message(
+//!     schema = "demo.build.completeV1",
+//!     topic = "demo.build.complete.v1",
+//!     package = "demo-messages",
+//!     severity = "warning",
+//!     summary = "{owner}'s build of {package} {status}",
+//! )]
+//! struct BuildComplete {
+//!     #[message(agent, usernames)]
+//!     owner: String,
+//!     #[message(packages)]
+//!     package: String,
+//!     status: String,
+//! }
+//!
+//! let msg = BuildComplete { owner: "alice".into(), package: "python-requests".into(), status: "failed".into() };
+//! assert_eq!(msg.summary(), "alice's build of python-requests failed");
+//! assert_eq!(msg.severity(), Severity::Warning);
+//!
+//! let env = Envelope::from_message(&msg).unwrap();
+//! assert_eq!(env.schema_name(), Some("demo.build.completeV1"));
+//! assert_eq!(env.schema_package(), Some("demo_messages"));
+//! assert_eq!(env.headers["fedora_messaging_user_alice"], true);
+//! assert_eq!(env.headers["fedora_messaging_rpm_python-requests"], true);
+//! env.validate_as::<BuildComplete>().unwrap();
+//! let back: BuildComplete = env.decode().unwrap();
+//! assert_eq!(back.package, "python-requests");
+//! ```
+//!
+//! # `#[derive(Message)]` attributes
+//!
+//! On the type, `#[message(...)]` takes:
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `schema = "..."` | **required**: the `fedora_messaging_schema` name, unique on the bus, starting with the app name |
+//! | `topic = "..."` | **required**: the topic (dot-separated words) |
+//! | `package = "..."` | the distribution providing the schema; normalized as Python does (`demo-messages` → `demo_messages`) |
+//! | `severity = "..."` | `debug`, `info` (default), `warning`, `error`, or 10/20/30/40 |
+//! | `deprecated` | receiving one logs a deprecation warning |
+//! | `summary = "..."` | a template: `{field}` is replaced by the field's `Display` |
+//! | `url = "..."` | a template, as `summary` |
+//! | `app_name = "..."`, `app_icon = "..."` | fixed strings |
+//! | `crate = "path"` | where `fedora_messaging` is, when re-exported |
+//!
+//! On a field: `agent` (its first value is `agent_name`), and `usernames`, `groups`, `packages`,
+//! `containers`, `modules`, `flatpaks` (its values join that accessor and its filter headers). A
+//! field works with any type that implements [`AccessorValues`]: strings, `Option`, `Vec`, sets.
+//!
+//! The body schema comes from `schemars` (draft-07, the draft every tool on both sides reads); the
+//! body goes through serde, so serde attributes apply as usual.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod connection;
+pub mod consume;
+pub mod envelope;
+pub mod error;
+pub mod headers;
+pub mod lines;
+pub mod message;
+pub mod publish;
+pub mod pyjson;
+pub mod registry;
+pub mod schema;
+pub mod severity;
+pub mod testing;
+pub mod topic;
+pub mod wire;
+
+pub use envelope::{BuildError, DecodeError, Envelope, EnvelopeBuilder, Properties, ReceiveError};
+pub use error::Error;
+pub use headers::Headers;
+pub use message::{AccessorValues, BaseMessage, DynMessage, Message};
+pub use registry::{Decoded, Registry, RegistryError};
+pub use schema::{SchemaError, ValidationError};
+pub use severity::Severity;
+
+#[cfg(feature = "derive")]
+pub use fedora_messaging_derive::Message;
+
+/// Re-exported so applications and generated code need no direct dependency.
+pub use schemars;
+/// Re-exported so applications and generated code need no direct dependency.
+pub use serde_json;
+
+/// Support for code generated by `#[derive(Message)]`; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde_json;
+
+    /// The draft-07 root schema of `T`, `$schema`, `title` and `description` first for readers.
+    pub fn body_schema_for<T: schemars::JsonSchema>() -> serde_json::Value {
+        let value = schemars::generate::SchemaSettings::draft07()
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value();
+        let serde_json::Value::Object(mut rest) = value else {
+            return value;
+        };
+        let mut out = serde_json::Map::new();
+        for key in ["$schema", "title", "description"] {
+            if let Some(v) = rest.shift_remove(key) {
+                out.insert(key.into(), v);
+            }
+        }
+        out.extend(rest);
+        serde_json::Value::Object(out)
+    }
+
+    /// Values of an accessor field, collected.
+    pub fn collect(fields: &[&dyn crate::AccessorValues]) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in fields {
+            f.push_values(&mut out);
+        }
+        out
+    }
+}

@@ -1,0 +1,271 @@
+//! [`Registry`]: schema name → message type, so that a received envelope becomes the right typed
+//! message (Python's `fedora.messages` entry points).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::envelope::{DecodeError, Envelope, Properties, ReceiveError};
+use crate::headers;
+use crate::message::{BaseMessage, DynMessage, Message};
+use crate::schema::{self, CompiledSchema, Part, SchemaError, ValidationError};
+
+/// A message type that cannot be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// Another type is registered under the same schema name.
+    #[error("schema name {name:?} is registered twice ({first} and {second})")]
+    Duplicate {
+        /// The schema name.
+        name: &'static str,
+        /// The type registered first.
+        first: &'static str,
+        /// The type that tried to register second.
+        second: &'static str,
+    },
+    /// The type's body schema does not compile.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+type DecodeFn = fn(&Envelope) -> Result<Box<dyn DynMessage>, serde_json::Error>;
+
+struct Entry {
+    type_name: &'static str,
+    package: Option<&'static str>,
+    deprecated: bool,
+    validator: Arc<CompiledSchema>,
+    decode: DecodeFn,
+}
+
+/// What is known about a registered schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaInfo {
+    /// The schema name.
+    pub name: String,
+    /// The Rust type.
+    pub type_name: &'static str,
+    /// The schema package, if any.
+    pub package: Option<&'static str>,
+    /// Whether the schema is deprecated.
+    pub deprecated: bool,
+}
+
+/// A received message after validation: typed when its schema is registered.
+#[derive(Debug)]
+pub enum Decoded {
+    /// The schema is registered: the message was validated against it and decoded.
+    Known {
+        /// The message, as its registered type.
+        message: Box<dyn DynMessage>,
+        /// The envelope it came in.
+        envelope: Envelope,
+    },
+    /// The schema header is missing or names a schema this registry does not know. The message
+    /// passed the base schemas only (Python falls back to its base `Message` class).
+    Unknown {
+        /// The envelope.
+        envelope: Envelope,
+    },
+}
+
+impl Decoded {
+    /// The envelope, known or not.
+    pub fn envelope(&self) -> &Envelope {
+        match self {
+            Self::Known { envelope, .. } | Self::Unknown { envelope } => envelope,
+        }
+    }
+
+    /// The typed message, if it is an `M`.
+    pub fn downcast_ref<M: Message>(&self) -> Option<&M> {
+        match self {
+            Self::Known { message, .. } => message.downcast_ref(),
+            Self::Unknown { .. } => None,
+        }
+    }
+}
+
+/// Maps schema names to message types.
+///
+/// A new registry knows `base.message` ([`BaseMessage`]). A message whose schema is missing or
+/// unknown is not an error: it is checked against the base schemas and handed over as an envelope,
+/// with a warning naming the package to install when the publisher said which one it was.
+///
+/// ```
+/// use fedora_messaging::{BaseMessage, Decoded, Envelope, Registry};
+/// use serde_json::json;
+///
+/// let registry = Registry::new();
+/// let env = Envelope::from_message(&BaseMessage::new("a.b", json!({"k": 1}))).unwrap();
+/// match registry.decode(env).unwrap() {
+///     Decoded::Known { message, .. } => assert_eq!(message.dyn_schema_name(), "base.message"),
+///     Decoded::Unknown { .. } => unreachable!(),
+/// }
+/// ```
+pub struct Registry {
+    entries: BTreeMap<&'static str, Entry>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.entries.keys()).finish()
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registry {
+    /// A registry that knows `base.message`.
+    pub fn new() -> Self {
+        let mut r = Self {
+            entries: BTreeMap::new(),
+        };
+        r.register::<BaseMessage>()
+            .unwrap_or_else(|e| unreachable!("the base schema always compiles: {e}"));
+        r
+    }
+
+    /// Registers `M` under [`Message::SCHEMA_NAME`], compiling its schema now so a broken schema
+    /// fails here and not on the first message.
+    pub fn register<M: Message>(&mut self) -> Result<&mut Self, RegistryError> {
+        if let Some(existing) = self.entries.get(M::SCHEMA_NAME) {
+            if existing.type_name == std::any::type_name::<M>() {
+                return Ok(self);
+            }
+            return Err(RegistryError::Duplicate {
+                name: M::SCHEMA_NAME,
+                first: existing.type_name,
+                second: std::any::type_name::<M>(),
+            });
+        }
+        let validator = schema::body_validator::<M>()?;
+        self.entries.insert(
+            M::SCHEMA_NAME,
+            Entry {
+                type_name: std::any::type_name::<M>(),
+                package: M::SCHEMA_PACKAGE,
+                deprecated: M::DEPRECATED,
+                validator,
+                decode: |env| {
+                    M::from_body(env.body.clone(), &env.topic, env.severity())
+                        .map(|m| Box::new(m) as Box<dyn DynMessage>)
+                },
+            },
+        );
+        Ok(self)
+    }
+
+    /// [`Registry::register`], by value, for chaining.
+    pub fn with<M: Message>(mut self) -> Result<Self, RegistryError> {
+        self.register::<M>()?;
+        Ok(self)
+    }
+
+    /// What is known about `name`.
+    pub fn get(&self, name: &str) -> Option<SchemaInfo> {
+        self.entries.get_key_value(name).map(|(n, e)| SchemaInfo {
+            name: (*n).to_owned(),
+            type_name: e.type_name,
+            package: e.package,
+            deprecated: e.deprecated,
+        })
+    }
+
+    /// The registered schema names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.keys().copied()
+    }
+
+    fn entry_for(&self, envelope: &Envelope) -> Option<&Entry> {
+        match envelope.schema_name() {
+            None => {
+                tracing::error!(
+                    topic = %envelope.topic,
+                    id = envelope.id.as_deref().unwrap_or(""),
+                    "message has no fedora_messaging_schema header; treating it as base.message"
+                );
+                None
+            }
+            Some(name) => {
+                let found = self.entries.get(name);
+                if found.is_none() {
+                    let hint = match envelope.schema_package() {
+                        Some(pkg) => format!("the schema is in package {pkg:?}"),
+                        None => "register its message type".to_owned(),
+                    };
+                    tracing::warn!(
+                        schema = name,
+                        topic = %envelope.topic,
+                        "schema {name:?} is not in the registry ({hint}); validating it as base.message"
+                    );
+                }
+                found
+            }
+        }
+    }
+
+    /// Validates `envelope` as Python's `Message.validate()` does for the class its schema header
+    /// names: the base header and body schemas, then the registered body schema if there is one.
+    pub fn validate(&self, envelope: &Envelope) -> Result<(), ValidationError> {
+        self.entry_for(envelope).map_or_else(
+            || envelope.validate_base(),
+            |entry| Self::validate_with(entry, envelope),
+        )
+    }
+
+    fn validate_with(entry: &Entry, envelope: &Envelope) -> Result<(), ValidationError> {
+        envelope.validate_base()?;
+        let name = envelope.schema_name().unwrap_or(headers::BASE_SCHEMA_NAME);
+        entry.validator.check(&envelope.body, name, Part::Body)
+    }
+
+    /// Validates `envelope` and decodes it into its registered type (see [`Decoded`]).
+    pub fn decode(&self, envelope: Envelope) -> Result<Decoded, DecodeError> {
+        let Some(entry) = self.entry_for(&envelope) else {
+            envelope.validate_base()?;
+            return Ok(Decoded::Unknown { envelope });
+        };
+        Self::validate_with(entry, &envelope)?;
+        if entry.deprecated {
+            tracing::warn!(
+                schema = envelope.schema_name().unwrap_or_default(),
+                topic = %envelope.topic,
+                "received a message of a deprecated schema; its consumers should move to the newer version"
+            );
+        }
+        match (entry.decode)(&envelope) {
+            Ok(message) => Ok(Decoded::Known { message, envelope }),
+            Err(source) => Err(DecodeError::Deserialize {
+                schema_name: entry_name(self, &envelope),
+                source,
+            }),
+        }
+    }
+
+    /// The whole receive path of Python's `get_message`: read the delivery, validate, decode.
+    /// Every error means "reject without requeue": the handler must not see the message.
+    pub fn receive(
+        &self,
+        routing_key: &str,
+        properties: Properties,
+        body: &[u8],
+    ) -> Result<Decoded, ReceiveError> {
+        let envelope = Envelope::from_delivery(routing_key, properties, body)?;
+        self.decode(envelope).map_err(|e| match e {
+            DecodeError::Validation(v) => ReceiveError::Validation(v),
+            other => ReceiveError::Decode(Box::new(other)),
+        })
+    }
+}
+
+fn entry_name(registry: &Registry, envelope: &Envelope) -> &'static str {
+    envelope
+        .schema_name()
+        .and_then(|n| registry.entries.get_key_value(n).map(|(k, _)| *k))
+        .unwrap_or(headers::BASE_SCHEMA_NAME)
+}

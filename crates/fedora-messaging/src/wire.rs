@@ -1,0 +1,182 @@
+//! AMQP field tables and basic properties ↔ this crate's JSON [`Headers`] and [`Properties`].
+//!
+//! Outgoing values use pika's encodings, so Python reads exactly what it would have sent: strings
+//! as long strings (`S`), integers as signed 32-bit (`I`) or 64-bit (`l`) when they do not fit,
+//! booleans `t`, floats `d`, null `V`, lists `A`, objects `F`. Incoming, every AMQP type is
+//! accepted: any integer width, byte arrays and short strings as strings, decimals and timestamps
+//! as numbers. Header names longer than 255 bytes cannot be encoded.
+
+use lapin::protocol::BasicProperties;
+use lapin::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};
+use serde_json::{Map, Number, Value};
+
+use crate::envelope::Properties;
+use crate::headers::{HeaderError, Headers};
+
+/// `headers` as an AMQP field table.
+pub fn to_field_table(headers: &Headers) -> Result<FieldTable, HeaderError> {
+    let mut table = FieldTable::default();
+    for (k, v) in headers {
+        let key = ShortString::try_new(k.as_str()).map_err(|_| HeaderError::NameTooLong {
+            name: k.clone(),
+            len: k.len(),
+        })?;
+        table.insert(key, to_amqp(v)?);
+    }
+    Ok(table)
+}
+
+fn to_amqp(v: &Value) -> Result<AMQPValue, HeaderError> {
+    Ok(match v {
+        Value::Null => AMQPValue::Void,
+        Value::Bool(b) => AMQPValue::Boolean(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => match i32::try_from(i) {
+                Ok(small) => AMQPValue::LongInt(small),
+                Err(_) => AMQPValue::LongLongInt(i),
+            },
+            (None, Some(f)) => AMQPValue::Double(f),
+            (None, None) => AMQPValue::Void,
+        },
+        Value::String(s) => AMQPValue::LongString(LongString::from(s.as_str())),
+        Value::Array(items) => AMQPValue::FieldArray(FieldArray::from(
+            items.iter().map(to_amqp).collect::<Result<Vec<_>, _>>()?,
+        )),
+        Value::Object(map) => AMQPValue::FieldTable(to_field_table(map)?),
+    })
+}
+
+/// An AMQP field table as JSON headers.
+pub fn from_field_table(table: &FieldTable) -> Headers {
+    table
+        .inner()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), from_amqp(v)))
+        .collect()
+}
+
+fn from_amqp(v: &AMQPValue) -> Value {
+    match v {
+        AMQPValue::Boolean(b) => Value::Bool(*b),
+        AMQPValue::ShortShortInt(i) => (*i).into(),
+        AMQPValue::ShortShortUInt(i) => (*i).into(),
+        AMQPValue::ShortInt(i) => (*i).into(),
+        AMQPValue::ShortUInt(i) => (*i).into(),
+        AMQPValue::LongInt(i) => (*i).into(),
+        AMQPValue::LongUInt(i) => (*i).into(),
+        AMQPValue::LongLongInt(i) => (*i).into(),
+        AMQPValue::Timestamp(t) => (*t).into(),
+        AMQPValue::Float(f) => float(f64::from(*f)),
+        AMQPValue::Double(f) => float(*f),
+        AMQPValue::DecimalValue(d) => float(f64::from(d.value) / 10f64.powi(i32::from(d.scale))),
+        AMQPValue::ShortString(s) => Value::String(s.as_str().to_owned()),
+        AMQPValue::LongString(s) => {
+            Value::String(String::from_utf8_lossy(s.as_bytes()).into_owned())
+        }
+        AMQPValue::ByteArray(b) => {
+            Value::String(String::from_utf8_lossy(b.as_slice()).into_owned())
+        }
+        AMQPValue::FieldArray(a) => Value::Array(a.as_slice().iter().map(from_amqp).collect()),
+        AMQPValue::FieldTable(t) => {
+            Value::Object(from_field_table(t).into_iter().collect::<Map<_, _>>())
+        }
+        AMQPValue::Void => Value::Null,
+    }
+}
+
+fn float(f: f64) -> Value {
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+/// The lapin properties for `p`.
+pub fn to_basic_properties(p: &Properties) -> Result<BasicProperties, HeaderError> {
+    let mut out = BasicProperties::default();
+    if let Some(h) = &p.headers {
+        out = out.with_headers(to_field_table(h)?);
+    }
+    if let Some(v) = &p.content_type {
+        out = out.with_content_type(v.as_str().into());
+    }
+    if let Some(v) = &p.content_encoding {
+        out = out.with_content_encoding(v.as_str().into());
+    }
+    if let Some(v) = &p.message_id {
+        out = out.with_message_id(v.as_str().into());
+    }
+    if let Some(v) = p.priority {
+        out = out.with_priority(v);
+    }
+    if let Some(v) = p.delivery_mode {
+        out = out.with_delivery_mode(v);
+    }
+    Ok(out)
+}
+
+/// This crate's view of lapin's properties.
+pub fn from_basic_properties(p: &BasicProperties) -> Properties {
+    Properties {
+        headers: p.headers().as_ref().map(from_field_table),
+        content_type: p.content_type().as_ref().map(|s| s.as_str().to_owned()),
+        content_encoding: p.content_encoding().as_ref().map(|s| s.as_str().to_owned()),
+        message_id: p.message_id().as_ref().map(|s| s.as_str().to_owned()),
+        priority: *p.priority(),
+        delivery_mode: *p.delivery_mode(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pika_encodings_out() {
+        let h = json!({"s": "x", "i": 20, "big": 5_000_000_000i64, "t": true, "f": 2.5, "n": null, "a": [1], "o": {"k": "v"}});
+        let t = to_field_table(h.as_object().unwrap()).unwrap();
+        let get = |k: &str| t.inner().get(k).unwrap().clone();
+        assert!(matches!(get("s"), AMQPValue::LongString(_)));
+        assert_eq!(get("i"), AMQPValue::LongInt(20));
+        assert_eq!(get("big"), AMQPValue::LongLongInt(5_000_000_000));
+        assert_eq!(get("t"), AMQPValue::Boolean(true));
+        assert_eq!(get("f"), AMQPValue::Double(2.5));
+        assert_eq!(get("n"), AMQPValue::Void);
+        assert!(matches!(get("a"), AMQPValue::FieldArray(_)));
+        assert!(matches!(get("o"), AMQPValue::FieldTable(_)));
+        assert_eq!(Value::Object(from_field_table(&t)), h);
+    }
+
+    #[test]
+    fn every_amqp_type_in() {
+        let mut t = FieldTable::default();
+        t.insert("a".into(), AMQPValue::ShortInt(20));
+        t.insert("b".into(), AMQPValue::ShortString("s".into()));
+        t.insert("c".into(), AMQPValue::ByteArray(b"bytes".to_vec().into()));
+        t.insert(
+            "d".into(),
+            AMQPValue::DecimalValue(lapin::types::DecimalValue {
+                scale: 2,
+                value: 250,
+            }),
+        );
+        t.insert("e".into(), AMQPValue::Timestamp(1_700_000_000));
+        t.insert(
+            "f".into(),
+            AMQPValue::LongString(LongString::from(&b"\xffok"[..])),
+        );
+        let h = from_field_table(&t);
+        assert_eq!(
+            Value::Object(h),
+            json!({"a": 20, "b": "s", "c": "bytes", "d": 2.5, "e": 1_700_000_000u64, "f": "\u{fffd}ok"})
+        );
+    }
+
+    #[test]
+    fn long_header_names_are_refused() {
+        let mut h = Headers::new();
+        h.insert("x".repeat(256), json!(true));
+        assert!(matches!(
+            to_field_table(&h),
+            Err(HeaderError::NameTooLong { len: 256, .. })
+        ));
+    }
+}
