@@ -1,0 +1,9 @@
+use fedora_messaging::Message;
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, Message)]
+#[message(schema = "demo.thingV1", topic = "demo..thing")]
+struct Thing {
+    n: u32,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use fedora_messaging::Message;
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, Message)]
+#[message(schema = "demo.thingV1", topic = "demo.thing.v1", colour = "blue")]
+struct Thing {
+    #[message(owners)]
+    n: u32,
+}
+
+fn main() {}
