@@ -1,0 +1,126 @@
+//! The command line: commands, options and their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Publish, consume and record Fedora messages on an AMQP broker, with the commands, options, file
+/// format and exit codes of Python's fedora-messaging CLI.
+#[derive(Debug, Parser)]
+#[command(name = "fedora-messaging", version, propagate_version = true)]
+pub(crate) struct Cli {
+    /// The config.toml to use (default: /etc/fedora-messaging/config.toml, or Python's defaults
+    /// when that does not exist).
+    #[arg(
+        long,
+        global = true,
+        env = "FEDORA_MESSAGING_CONF",
+        value_name = "PATH"
+    )]
+    pub(crate) conf: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Consume messages and print them, or run a command for each.
+    ///
+    /// Queues and bindings come from the config; the options below override every binding, as in
+    /// Python. With --exec, CMD runs through `sh -c` once per message, with the message as one
+    /// JSON line (the `record` format) on its standard input and FEDORA_MESSAGING_TOPIC,
+    /// FEDORA_MESSAGING_ID and FEDORA_MESSAGING_SCHEMA in its environment. Its exit status decides
+    /// the message's fate:
+    ///
+    ///   0   ack
+    ///   75  nack: requeue, deliver again (EX_TEMPFAIL)
+    ///   65  drop: reject without requeue, or dead-letter (EX_DATAERR)
+    ///   99  halt: ack and stop consuming, exit 0
+    ///   any other status, or killed: a failure; as in Python every unacked message is requeued
+    ///       and consuming stops with exit code 13 (with --max-redeliveries, only this message is
+    ///       requeued, and dropped after N tries)
+    ///
+    /// Exit codes: 0 stopped by a signal or halted; 10 a queue or binding could not be declared;
+    /// 12 the broker cancelled the consumer; 13 a handler failed; 14 no connection; 15 permission
+    /// refused; 2 usage error.
+    #[command(verbatim_doc_comment)]
+    Consume(ConsumeArgs),
+    /// Publish the messages of a file written by `record` (one JSON object per line).
+    ///
+    /// Every line is read and checked before anything is sent: a bad line is reported with its
+    /// line number and nothing is published. Ids and sent-at are kept; topic_prefix applies.
+    /// Exit codes: 0 all published; 2 a line is not a valid message; 111 timed out (the broker did
+    /// not confirm); 121 the broker returned or refused a message; 1 any other failure.
+    #[command(verbatim_doc_comment)]
+    Publish(PublishArgs),
+    /// Record consumed messages to a file, one JSON object per line, as they arrive.
+    ///
+    /// Each line is written and flushed before its message is acked, so a crash loses nothing
+    /// that was acked. Exit codes as for `consume`.
+    #[command(verbatim_doc_comment)]
+    Record(RecordArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options shared by `consume` and `record`.
+#[derive(Debug, Args)]
+pub(crate) struct ConsumeOptions {
+    /// The application name sent to the broker (client_properties.app).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) app_name: Option<String>,
+    /// A routing key to bind (repeatable); replaces the routing keys of every binding.
+    #[arg(long = "routing-key", value_name = "KEY")]
+    pub(crate) routing_keys: Vec<String>,
+    /// The queue to consume from; its settings come from the config's "" queue.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) queue_name: Option<String>,
+    /// The exchange to bind to; replaces the exchange of every binding.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) exchange: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConsumeArgs {
+    #[command(flatten)]
+    pub(crate) common: ConsumeOptions,
+    /// Print each message as one JSON line (the `record` format) instead of Python's long form.
+    #[arg(long, conflicts_with = "exec")]
+    pub(crate) json: bool,
+    /// Run CMD (through `sh -c`) for each message; see above for how its exit status is used.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) exec: Option<String>,
+    /// How many messages are handled at once.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) concurrency: usize,
+    /// Requeue a failing message at most N times, then drop it (or dead-letter it).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_redeliveries: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The file to publish; `-` reads standard input.
+    pub(crate) file: PathBuf,
+    /// The exchange to publish to (default: publish_exchange from the config).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) exchange: Option<String>,
+    /// Seconds to wait for the broker's confirm of each message.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub(crate) timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    /// The file to write (truncated first).
+    pub(crate) file: PathBuf,
+    /// Stop after this many messages.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit: Option<u64>,
+    #[command(flatten)]
+    pub(crate) common: ConsumeOptions,
+}

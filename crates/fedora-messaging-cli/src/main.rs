@@ -1,0 +1,71 @@
+//! `fedora-messaging`: the command line of fedora-messaging-rs.
+
+mod args;
+mod consume;
+mod publish;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use fedora_messaging::config::Config;
+
+use crate::args::{Cli, Command};
+
+/// Python's exit code for usage errors (click).
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "fedora_messaging=info,warn".into()),
+        )
+        .init();
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "fedora-messaging",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    let config = match load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Consume(a) => consume::consume(config, a).await,
+            Command::Record(a) => consume::record(config, a).await,
+            Command::Publish(a) => publish::publish(config, a).await,
+            Command::Completions { .. } => unreachable!("handled above"),
+        }
+    });
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn load_config(cli: &Cli) -> Result<Config, String> {
+    match &cli.conf {
+        Some(path) if !path.is_file() => Err(format!(
+            "Invalid value for '--conf': {} is not a file",
+            path.display()
+        )),
+        Some(path) => {
+            Config::from_file(path).map_err(|e| format!("Invalid value for '--conf': {e}"))
+        }
+        None => Config::load().map_err(|e| e.to_string()),
+    }
+}
