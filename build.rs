@@ -1,10 +1,16 @@
-//! Embeds the project's schema repo (`schemas/`) into the root crate, and rebuilds when it changes.
+//! Turns the project's schema repo (`schemas/`) into the root crate's typed bindings (with
+//! `fedora-messaging-build`, as any application would), and embeds the raw files for the tests.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 fn main() {
+    if let Err(e) = fedora_messaging_build::Builder::new("schemas").compile() {
+        // The error names the file and the JSON pointer; make it the build's only message.
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
     let root =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let dir = root.join("schemas");
