@@ -1,0 +1,259 @@
+//! The generator on the real world: five Python schema packages from PyPI are imported into a
+//! schema repo (`scripts/import-schema-package`), generated into Rust, compiled as a crate of its
+//! own, and fed the example bodies of the packages' own test suites (`scripts/harvest-samples`,
+//! which records Python's validation verdict for each). Every schema must generate and compile,
+//! every valid sample must decode and re-encode to the same JSON, and every verdict must equal
+//! Python's. A per-package report is printed and written to `target/conformance/report.json`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+/// The packages, as pinned for the run (versions of 2026-11; a new release is a deliberate bump).
+const PACKAGES: &[(&str, &str)] = &[
+    ("bodhi-messages", "26.4.0"),
+    ("pagure-messages", "1.3.3"),
+    ("anitya-schema", "2.3.0"),
+    ("copr-messaging", "1.3"),
+    ("noggin-messages", "1.1.0"),
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A virtualenv with fedora-messaging 3.9.1, the packages, and what their test suites need.
+fn venv(work: &Path) -> PathBuf {
+    let dir = work.join("venv");
+    let python = dir.join("bin/python");
+    let marker = dir.join("installed");
+    if !marker.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&dir));
+        let mut pip = Command::new(dir.join("bin/pip"));
+        pip.args(["install", "--quiet", "--disable-pip-version-check"]);
+        pip.args(["fedora-messaging==3.9.1", "pytest", "mock"]);
+        pip.args(PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
+        run(&mut pip);
+        std::fs::write(&marker, "").unwrap();
+    }
+    python
+}
+
+/// The packages' source distributions, unpacked; returns each one's tests folder.
+fn test_suites(python: &Path, work: &Path) -> Vec<PathBuf> {
+    let sdists = work.join("sdists");
+    if !sdists.join("unpacked").exists() {
+        let mut pip = Command::new(python);
+        pip.args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+        ]);
+        pip.args(["--no-deps", "--no-binary", ":all:", "--dest"])
+            .arg(&sdists);
+        pip.args(PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
+        run(&mut pip);
+        let unpack = "import sys, tarfile, glob\nfor f in glob.glob(sys.argv[1] + '/*.tar.gz'):\n    tarfile.open(f).extractall(sys.argv[1], filter='data')\n";
+        run(Command::new(python).args(["-c", unpack]).arg(&sdists));
+        std::fs::write(sdists.join("unpacked"), "").unwrap();
+    }
+    let mut suites = Vec::new();
+    for entry in std::fs::read_dir(&sdists).unwrap().flatten() {
+        let dir = entry.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        // Suites live either at the top (`tests/`) or inside the package (`pkg/tests/`).
+        let mut found = None;
+        for candidate in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = candidate.path();
+            if p.ends_with("tests") {
+                found = Some(p);
+            } else if p.join("tests").is_dir() && found.is_none() {
+                found = Some(p.join("tests"));
+            }
+        }
+        suites.push(found.unwrap_or_else(|| panic!("no tests folder in {}", dir.display())));
+    }
+    suites.sort();
+    assert_eq!(suites.len(), PACKAGES.len(), "{suites:?}");
+    suites
+}
+
+const MAIN_RS: &str = r#"
+// A binary uses only part of the generated API; the rest is not dead in a library.
+#[allow(dead_code)]
+mod generated;
+
+use fedora_messaging::{BaseMessage, DecodeError, Envelope};
+use generated::AnyMessage;
+use serde_json::{json, Value};
+
+fn main() {
+    let samples = std::env::args().nth(1).expect("usage: conformance SAMPLES.jsonl");
+    let text = std::fs::read_to_string(&samples).expect("samples");
+    for line in text.lines() {
+        let s: Value = serde_json::from_str(line).expect("a sample line");
+        let name = s["schema"].as_str().unwrap_or_default();
+        let body = s["body"].clone();
+        let topic = s["topic"].as_str().unwrap_or("t");
+        let mut env = Envelope::from_message(&BaseMessage::new(topic, json!({}))).expect("envelope");
+        env.body = body.clone();
+        env.headers.insert("fedora_messaging_schema".into(), name.into());
+        let (verdict, round_trip, error) = match AnyMessage::decode(&env) {
+            Ok(Some(m)) => match m.to_body() {
+                Ok(again) => (true, again == body, if again == body { Value::Null } else { json!({"re_encoded": again}) }),
+                Err(e) => (true, false, json!(e.to_string())),
+            },
+            Ok(None) => (false, false, json!("schema not generated")),
+            Err(DecodeError::Validation(_)) => (false, false, Value::Null),
+            Err(e) => (true, false, json!(e.to_string())),
+        };
+        println!("{}", json!({"schema": name, "valid": verdict, "round_trip": round_trip, "error": error}));
+    }
+}
+"#;
+
+#[test]
+fn five_python_schema_packages_generate_compile_and_round_trip() {
+    let work = root().join("target/conformance");
+    std::fs::create_dir_all(&work).unwrap();
+    let python = venv(&work);
+
+    // Import every package into a schema repo, in our convention.
+    let repo_dir = work.join("repo");
+    let _ = std::fs::remove_dir_all(&repo_dir);
+    let mut import = Command::new(&python);
+    import
+        .arg(root().join("scripts/import-schema-package"))
+        .arg("--out")
+        .arg(&repo_dir);
+    import.args(PACKAGES.iter().map(|(p, _)| *p));
+    print!("{}", run(&mut import));
+
+    // Real bodies from the packages' own tests, with Python's verdicts.
+    let samples = work.join("samples.jsonl");
+    let mut harvest = Command::new(&python);
+    harvest
+        .arg(root().join("scripts/harvest-samples"))
+        .arg("--out")
+        .arg(&samples);
+    harvest.args(test_suites(&python, &work));
+    run(&mut harvest);
+
+    // Generate.
+    let started = Instant::now();
+    let repo = fedora_messaging_build::Repo::load(&repo_dir).unwrap_or_else(|e| panic!("{e}"));
+    let code = fedora_messaging_build::generate(&repo).unwrap_or_else(|e| panic!("{e}"));
+    let generation = started.elapsed();
+
+    // Compile as a crate of its own, against this workspace's runtime and lock file.
+    let krate = work.join("crate");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    let runtime = root().join("crates/fedora-messaging");
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"conformance\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\nfedora-messaging = {{ path = {:?} }}\nserde_json = {{ version = \"1\", features = [\"preserve_order\"] }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    std::fs::write(krate.join("src/generated.rs"), &code).unwrap();
+    std::fs::write(krate.join("src/main.rs"), MAIN_RS).unwrap();
+    let target = work.join("target");
+    run(Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(krate.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", "-D warnings"));
+    let results = run(Command::new(target.join("debug/conformance")).arg(&samples));
+
+    // Compare with Python, per package.
+    let expected: Vec<Value> = std::fs::read_to_string(&samples)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<Value> = results
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(expected.len(), got.len());
+    let mut report = serde_json::Map::new();
+    let mut failures = Vec::new();
+    for app in &repo.apps {
+        let package = app.package.clone().unwrap();
+        let names: Vec<&str> = app
+            .messages
+            .iter()
+            .map(|m| m.schema_name.as_str())
+            .collect();
+        let mut row = serde_json::json!({
+            "schemas": names.len(), "generated": names.len(), "compiled": names.len(),
+            "samples": 0, "valid_samples": 0, "round_tripped": 0, "verdicts_equal": 0,
+        });
+        for (e, g) in expected.iter().zip(&got) {
+            let name = e["schema"].as_str().unwrap();
+            if !names.contains(&name) {
+                continue;
+            }
+            row["samples"] = (row["samples"].as_u64().unwrap() + 1).into();
+            if e["valid"] == g["valid"] {
+                row["verdicts_equal"] = (row["verdicts_equal"].as_u64().unwrap() + 1).into();
+            } else {
+                failures.push(format!(
+                    "{name}: Python says valid={}, we say {}: {}",
+                    e["valid"], g["valid"], g["error"]
+                ));
+            }
+            if e["valid"] == Value::Bool(true) {
+                row["valid_samples"] = (row["valid_samples"].as_u64().unwrap() + 1).into();
+                if g["round_trip"] == Value::Bool(true) {
+                    row["round_tripped"] = (row["round_tripped"].as_u64().unwrap() + 1).into();
+                } else {
+                    failures.push(format!("{name}: did not round-trip: {}", g["error"]));
+                }
+            }
+        }
+        report.insert(package, row);
+    }
+    let report = Value::Object(report);
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    println!(
+        "{text}\ngeneration of {} schemas: {generation:?}",
+        repo.messages().count()
+    );
+    std::fs::write(work.join("report.json"), &text).unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    for (package, row) in report.as_object().unwrap() {
+        assert!(
+            row["samples"].as_u64().unwrap() > 0,
+            "{package} has no samples"
+        );
+    }
+}
