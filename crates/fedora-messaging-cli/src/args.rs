@@ -60,6 +60,27 @@ pub(crate) enum Command {
     /// that was acked. Exit codes as for `consume`.
     #[command(verbatim_doc_comment)]
     Record(RecordArgs),
+    /// Generate typed Rust message structs from a schema repo (what build.rs does).
+    ///
+    /// SCHEMA_DIR holds one folder per application: its JSON Schema files and a messages.toml
+    /// naming each file's schema name, topic, severity and accessors. The output is the file
+    /// `fedora_messaging_build::Builder` writes in build.rs, byte for byte.
+    /// Exit codes: 0 written (or up to date with --check); 1 --check found the file out of date;
+    /// 2 the schema repo has an error (named with its file and JSON pointer).
+    #[command(verbatim_doc_comment)]
+    Generate(GenerateArgs),
+    /// Check the messages of a file written by `record` against the schemas they name.
+    ///
+    /// Each line's headers and body are checked against Python's base schemas and, with
+    /// --schemas, its body against the schema its fedora_messaging_schema header names, using
+    /// the draft that schema declares. Each problem is printed as
+    ///   FILE:LINE: SCHEMA: body/POINTER: what is wrong
+    /// A schema the repo does not hold is reported, and its message checked against the base
+    /// schemas only (as Python does when it receives one).
+    /// Exit codes: 0 every message is valid; 1 at least one is not; 2 the file or the schema repo
+    /// cannot be read.
+    #[command(verbatim_doc_comment)]
+    Validate(ValidateArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -123,4 +144,27 @@ pub(crate) struct RecordArgs {
     pub(crate) limit: Option<u64>,
     #[command(flatten)]
     pub(crate) common: ConsumeOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// The schema repo.
+    #[arg(value_name = "SCHEMA_DIR")]
+    pub(crate) schemas: PathBuf,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Write nothing; exit 1 if FILE (-o) differs from what would be generated.
+    #[arg(long, requires = "output")]
+    pub(crate) check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The schema repo holding the schemas the messages name.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) schemas: Option<PathBuf>,
+    /// The file of messages, one JSON object per line; `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
 }

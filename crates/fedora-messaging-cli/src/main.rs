@@ -2,7 +2,9 @@
 
 mod args;
 mod consume;
+mod generate;
 mod publish;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -32,6 +34,12 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    // The contract commands need neither a config nor a broker.
+    match cli.command {
+        Command::Generate(a) => return exit(generate::generate(&a)),
+        Command::Validate(a) => return exit(validate::validate(&a)),
+        _ => {}
+    }
     let config = match load_config(&cli) {
         Ok(c) => c,
         Err(e) => {
@@ -51,9 +59,15 @@ fn main() -> ExitCode {
             Command::Consume(a) => consume::consume(config, a).await,
             Command::Record(a) => consume::record(config, a).await,
             Command::Publish(a) => publish::publish(config, a).await,
-            Command::Completions { .. } => unreachable!("handled above"),
+            Command::Completions { .. } | Command::Generate(_) | Command::Validate(_) => {
+                unreachable!("handled above")
+            }
         }
     });
+    exit(code)
+}
+
+fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 

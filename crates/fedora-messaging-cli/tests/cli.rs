@@ -47,7 +47,14 @@ fn help_documents_every_command_and_exit_code() {
     let out = bin().arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for cmd in ["consume", "publish", "record", "completions"] {
+    for cmd in [
+        "consume",
+        "publish",
+        "record",
+        "generate",
+        "validate",
+        "completions",
+    ] {
         assert!(help.contains(cmd), "{help}");
         let sub = bin().args([cmd, "--help"]).output().unwrap();
         assert!(sub.status.success(), "{cmd} --help");

@@ -1,0 +1,195 @@
+//! `generate` and `validate`: the contract commands, on the project's own schema repo.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use fedora_messaging::{lines, BaseMessage, Envelope};
+use serde_json::{json, Value};
+
+fn bin() -> Command {
+    Command::cargo_bin("fedora-messaging").unwrap()
+}
+
+fn schemas() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("contract-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn generate_prints_what_build_rs_writes() {
+    let out = bin().arg("generate").arg(schemas()).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let repo = fedora_messaging_build::Repo::load(schemas()).unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        fedora_messaging_build::generate(&repo).unwrap()
+    );
+}
+
+#[test]
+fn generate_writes_and_checks_a_file() {
+    let dir = scratch("gen");
+    let file = dir.join("messages.rs");
+    let run = |check: bool| {
+        let mut c = bin();
+        c.arg("generate").arg(schemas()).arg("-o").arg(&file);
+        if check {
+            c.arg("--check");
+        }
+        c.output().unwrap()
+    };
+    assert_eq!(run(false).status.code(), Some(0));
+    assert_eq!(run(true).status.code(), Some(0), "fresh file is up to date");
+    std::fs::write(&file, "// stale\n").unwrap();
+    let stale = run(true);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        text(&stale.stderr).contains("is out of date"),
+        "{}",
+        text(&stale.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "// stale\n",
+        "--check writes nothing"
+    );
+}
+
+#[test]
+fn generate_reports_a_broken_repo_with_file_and_pointer() {
+    let dir = scratch("broken");
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("app/messages.toml"),
+        "[[message]]\nschema = \"app.x\"\nfile = \"x.json\"\ntopic = \"app.x\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("app/x.json"),
+        r##"{"properties": {"a": {"$ref": "#/nowhere"}}}"##,
+    )
+    .unwrap();
+    let out = bin().arg("generate").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("Error: ") && err.contains("x.json#/properties/a/$ref: unresolvable $ref"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
+}
+
+fn line(schema: &str, body: Value) -> String {
+    let mut env =
+        Envelope::from_message(&BaseMessage::new("demo.build.complete", json!({}))).unwrap();
+    env.body = body;
+    env.headers
+        .insert("fedora_messaging_schema".into(), schema.into());
+    lines::dumps(&env)
+}
+
+#[test]
+fn validate_reports_line_schema_and_pointer() {
+    let dir = scratch("validate");
+    let file = dir.join("messages.jsonl");
+    let good = line(
+        "demo.build.complete.v1",
+        json!({"owner": "a", "package": "p", "status": "failed"}),
+    );
+    let bad = line(
+        "demo.build.complete.v2",
+        json!({"owner": "a", "package": "p", "status": "exploded", "arch": 64}),
+    );
+    let unknown = line("nobody.knows.v1", json!({"anything": 1}));
+    std::fs::write(&file, format!("{good}{bad}\n{unknown}{{\"broken\"\n")).unwrap();
+
+    let out = bin()
+        .arg("validate")
+        .arg("--schemas")
+        .arg(schemas())
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    let shown = file.display().to_string();
+    assert!(
+        report.contains(&format!(
+            "{shown}:2: demo.build.complete.v2: body/status: \"exploded\" is not one of"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "{shown}:2: demo.build.complete.v2: body/arch: 64 is not of type \"string\""
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{shown}:5: not a message:")),
+        "{report}"
+    );
+    assert!(!report.contains(":1:"), "line 1 is valid: {report}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(":4: note: schema nobody.knows.v1 is not in the schema repo"),
+        "{err}"
+    );
+    assert!(err.contains("4 messages: 2 valid, 2 invalid"), "{err}");
+
+    // Only valid messages: exit 0, from standard input too.
+    let mut child = bin()
+        .args(["validate", "--schemas"])
+        .arg(schemas())
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(good.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn validate_without_a_repo_checks_the_base_schemas() {
+    let dir = scratch("base");
+    let file = dir.join("m.jsonl");
+    let mut env = Envelope::from_message(&BaseMessage::new("t", json!({}))).unwrap();
+    env.headers
+        .insert("fedora_messaging_severity".into(), json!(25));
+    std::fs::write(&file, lines::dumps(&env)).unwrap();
+    let out = bin().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(report.contains(":1: not a message:"), "{report}");
+    assert!(
+        report.contains("/headers/fedora_messaging_severity: 25 is not one of"),
+        "{report}"
+    );
+    let missing = bin()
+        .args(["validate", "/nonexistent/file"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
