@@ -88,7 +88,13 @@ struct Converter<'a> {
     anchors: HashMap<String, String>,
     /// The root's own `$id`/`id`, so `"$ref": "<id>#/definitions/x"` is local.
     base: Option<String>,
+    /// How deep [`Converter::ty`] is nested, through subschemas and references.
+    depth: usize,
 }
+
+/// Deeper than this, a schema is refused rather than risking the generator's stack (and nobody
+/// wants a type nested this deep).
+const MAX_DEPTH: usize = 32;
 
 /// Converts the schema `doc` of the message `root_name` into a model.
 pub(crate) fn convert(file: &Path, doc: &Value, root_name: &str) -> Result<Model, Error> {
@@ -104,6 +110,7 @@ pub(crate) fn convert(file: &Path, doc: &Value, root_name: &str) -> Result<Model
         by_shape: HashMap::new(),
         anchors: HashMap::new(),
         base,
+        depth: 0,
     };
     collect_anchors(doc, "", &mut c.anchors);
     // Every reference must resolve, also where the types do not look (untyped subschemas).
@@ -266,6 +273,13 @@ impl Converter<'_> {
             let newtype = contains_named(&ty);
             self.defs[slot].kind = DefKind::Alias { ty, newtype };
             self.defs[slot].doc = doc_of(&schema, ptr);
+        } else if matches!(self.defs[slot].kind, DefKind::Pending) {
+            // A reference to itself and nothing else (`{"$ref": "#"}`): no shape to type.
+            self.defs[slot].kind = DefKind::Alias {
+                ty: Ty::Value,
+                newtype: true,
+            };
+            self.defs[slot].doc = doc_of(&schema, ptr);
         }
         Ok(slot)
     }
@@ -314,6 +328,25 @@ impl Converter<'_> {
 
     /// The type for `schema` (found at `ptr`), named after `hint` when it needs a name.
     fn ty(
+        &mut self,
+        schema: &Value,
+        ptr: &str,
+        hint: &str,
+        slot: Option<usize>,
+    ) -> Result<Ty, Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.err(
+                ptr,
+                ErrorKind::Invalid(format!("nested more than {MAX_DEPTH} schemas deep")),
+            ));
+        }
+        self.depth += 1;
+        let ty = self.ty_unguarded(schema, ptr, hint, slot);
+        self.depth -= 1;
+        ty
+    }
+
+    fn ty_unguarded(
         &mut self,
         schema: &Value,
         ptr: &str,

@@ -214,3 +214,17 @@ fn code_idents(tokens: &proc_macro2::TokenStream) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn absurdly_deep_schemas_are_refused_not_a_stack_overflow() {
+    // Found by the `generate` fuzz target: chains of references and nesting deep enough to
+    // exhaust the stack. Refused with the pointer where the limit was reached.
+    let mut schema = String::from(r#"{"type": "string"}"#);
+    for _ in 0..40 {
+        schema = format!(r#"{{"type": "array", "items": {schema}}}"#);
+    }
+    let dir = repo("deep", &[("messages.toml", ONE), ("thing.json", &schema)]);
+    let (_, text) = error_of(&dir);
+    assert!(text.contains("nested more than 32 schemas deep"), "{text}");
+    assert!(text.contains("thing.json#/items/items/"), "{text}");
+}
