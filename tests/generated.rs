@@ -44,7 +44,10 @@ fn constants_come_from_the_manifest() {
     );
     assert_eq!(koji::TagV1::SEVERITY, Severity::Debug);
     assert_eq!(
-        [forum::PostCreatedV1::DEPRECATED, forum::PostCreatedV2::DEPRECATED],
+        [
+            forum::PostCreatedV1::DEPRECATED,
+            forum::PostCreatedV2::DEPRECATED
+        ],
         [true, false]
     );
     // The embedded schema is the file's, key order included.
