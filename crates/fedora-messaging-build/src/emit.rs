@@ -183,14 +183,7 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
             }
         });
     }
-    for (method, list) in [
-        ("usernames", &a.usernames),
-        ("groups", &a.groups),
-        ("packages", &a.packages),
-        ("containers", &a.containers),
-        ("modules", &a.modules),
-        ("flatpaks", &a.flatpaks),
-    ] {
+    for (method, list) in a.lists() {
         if list.is_empty() {
             continue;
         }

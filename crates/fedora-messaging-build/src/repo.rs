@@ -120,6 +120,20 @@ pub struct Accessors {
     pub flatpaks: Vec<String>,
 }
 
+impl Accessors {
+    /// The list accessors, each with the name of its `Message` method (and manifest key).
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 6] {
+        [
+            ("usernames", &self.usernames),
+            ("groups", &self.groups),
+            ("packages", &self.packages),
+            ("containers", &self.containers),
+            ("modules", &self.modules),
+            ("flatpaks", &self.flatpaks),
+        ]
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
@@ -377,14 +391,7 @@ fn pointers(a: &Accessors) -> Vec<(&'static str, &str)> {
     if let Some(p) = &a.agent {
         out.push(("agent", p.as_str()));
     }
-    for (key, list) in [
-        ("usernames", &a.usernames),
-        ("groups", &a.groups),
-        ("packages", &a.packages),
-        ("containers", &a.containers),
-        ("modules", &a.modules),
-        ("flatpaks", &a.flatpaks),
-    ] {
+    for (key, list) in a.lists() {
         out.extend(list.iter().map(|p| (key, p.as_str())));
     }
     out
