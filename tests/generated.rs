@@ -38,9 +38,10 @@ fn constants_come_from_the_manifest() {
         koji::BuildStateChangeV1::TOPIC,
         Some("buildsys.build.state.change")
     );
+    // The manifest names the distribution; the header carries it normalized, as Python does.
     assert_eq!(
         koji::BuildStateChangeV1::SCHEMA_PACKAGE,
-        Some("koji-fedoramessaging-messages")
+        Some("koji_fedoramessaging_messages")
     );
     assert_eq!(koji::TagV1::SEVERITY, Severity::Debug);
     assert_eq!(

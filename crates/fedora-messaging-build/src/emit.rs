@@ -218,7 +218,8 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
         .map(|(i, d)| def_tokens(d, model, if i == model.root { &about } else { "" }));
     let schema_name = &m.schema_name;
     let topic = &m.topic;
-    let package = match &app.package {
+    // The header carries the normalized name, as Python's registry reports it.
+    let package = match app.package.as_deref().map(naming::schema_package) {
         Some(p) => quote!(Some(#p)),
         None => quote!(None),
     };

@@ -81,6 +81,25 @@ pub(crate) fn pascal(text: &str) -> String {
     s
 }
 
+/// A distribution name as fedora-messaging sends it in `fedora_messaging_schema_package`: PEP 503
+/// normalized, with dashes made underscores (`bodhi-messages` gives `bodhi_messages`).
+pub(crate) fn schema_package(distribution: &str) -> String {
+    let mut out = String::with_capacity(distribution.len());
+    let mut in_separator = false;
+    for c in distribution.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('_');
+            }
+            in_separator = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
 /// `base`, or `base` with the smallest numeric suffix that `taken` does not hold yet.
 pub(crate) fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
     if !taken(base) {
@@ -115,5 +134,14 @@ mod tests {
         assert_eq!(pascal("2fa"), "N2fa");
         assert_eq!(pascal("***"), "Empty");
         assert_eq!(unique("a", |c| c == "a" || c == "a2"), "a3");
+    }
+
+    #[test]
+    fn schema_packages_are_named_as_python_sends_them() {
+        assert_eq!(schema_package("bodhi-messages"), "bodhi_messages");
+        assert_eq!(
+            schema_package("Koji_FedoraMessaging.-Messages"),
+            "koji_fedoramessaging_messages"
+        );
     }
 }
