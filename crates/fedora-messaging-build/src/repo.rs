@@ -19,7 +19,9 @@
 //! packages = ["/comment/update/builds/*/nvr"]
 //! ```
 //!
-//! Accessors are JSON pointers into the body; a `*` segment walks every element of an array.
+//! Accessors are JSON pointers into the body; a `*` segment walks every element of an array. A
+//! pointer may end with filters after a `|`: `nvr-name` (the name of a name-version-release) and
+//! `mentions` (the `@user`s of a text), e.g. `packages = ["/update/builds/*/nvr | nvr-name"]`.
 //! Templates replace each `{/pointer}` with the value found there.
 
 use std::collections::BTreeMap;
@@ -411,11 +413,24 @@ pub(crate) fn template_pointers(t: &str) -> Vec<&str> {
     out
 }
 
-fn check_pointer(p: &str) -> Result<(), String> {
+/// The filters an accessor may end with (`fedora_messaging::generated::FILTERS`).
+const FILTERS: &[&str] = &["nvr-name", "mentions"];
+
+fn check_pointer(accessor: &str) -> Result<(), String> {
+    let mut parts = accessor.split('|');
+    let p = parts.next().unwrap_or_default().trim();
     if !p.starts_with('/') {
         return Err(format!(
             "{p:?} is not a JSON pointer (it must start with '/')"
         ));
+    }
+    for filter in parts.map(str::trim) {
+        if !FILTERS.contains(&filter) {
+            return Err(format!(
+                "unknown filter {filter:?} in {accessor:?} (known: {})",
+                FILTERS.join(", ")
+            ));
+        }
     }
     Ok(())
 }

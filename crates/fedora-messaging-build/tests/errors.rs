@@ -126,6 +126,10 @@ fn manifest_mistakes_are_named() {
             "#/message/0/agent: \"user/name\" is not a JSON pointer",
         ),
         (
+            format!("{ONE}packages = [\"/builds/*/nvr | nvr-version\"]\n"),
+            "#/message/0/packages: unknown filter \"nvr-version\" in \"/builds/*/nvr | nvr-version\" (known: nvr-name, mentions)",
+        ),
+        (
             format!("{ONE}colour = \"red\"\n"),
             "messages.toml#: invalid manifest: line 5: unknown field `colour`",
         ),
