@@ -7,52 +7,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use common::python::{build_generated_crate, root, run, venv, PACKAGES};
 use serde_json::Value;
-
-/// The packages, as pinned for the run (versions of 2026-11; a new release is a deliberate bump).
-const PACKAGES: &[(&str, &str)] = &[
-    ("bodhi-messages", "26.4.0"),
-    ("pagure-messages", "1.3.3"),
-    ("anitya-schema", "2.3.0"),
-    ("copr-messaging", "1.3"),
-    ("noggin-messages", "1.1.0"),
-];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A virtualenv with fedora-messaging 3.9.1, the packages, and what their test suites need.
-fn venv(work: &Path) -> PathBuf {
-    let dir = work.join("venv");
-    let python = dir.join("bin/python");
-    let marker = dir.join("installed");
-    if !marker.exists() {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&dir));
-        let mut pip = Command::new(dir.join("bin/pip"));
-        pip.args(["install", "--quiet", "--disable-pip-version-check"]);
-        pip.args(["fedora-messaging==3.9.1", "pytest", "mock"]);
-        pip.args(PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
-        run(&mut pip);
-        std::fs::write(&marker, "").unwrap();
-    }
-    python
-}
 
 /// The packages' source distributions, unpacked; returns each one's tests folder.
 fn test_suites(python: &Path, work: &Path) -> Vec<PathBuf> {
@@ -135,7 +97,7 @@ fn main() {
 fn five_python_schema_packages_generate_compile_and_round_trip() {
     let work = root().join("target/conformance");
     std::fs::create_dir_all(&work).unwrap();
-    let python = venv(&work);
+    let python = venv();
 
     // Import every package into a schema repo, in our convention.
     let repo_dir = work.join("repo");
@@ -165,28 +127,8 @@ fn five_python_schema_packages_generate_compile_and_round_trip() {
     let generation = started.elapsed();
 
     // Compile as a crate of its own, against this workspace's runtime and lock file.
-    let krate = work.join("crate");
-    std::fs::create_dir_all(krate.join("src")).unwrap();
-    let runtime = root().join("crates/fedora-messaging");
-    std::fs::write(
-        krate.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"conformance\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nfedora-messaging = {{ path = {:?} }}\nserde_json = {{ version = \"1\", features = [\"preserve_order\"] }}\n\n[workspace]\n",
-            runtime.display().to_string()
-        ),
-    )
-    .unwrap();
-    std::fs::copy(root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-    std::fs::write(krate.join("src/generated.rs"), &code).unwrap();
-    std::fs::write(krate.join("src/main.rs"), MAIN_RS).unwrap();
-    let target = work.join("target");
-    run(Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--manifest-path"])
-        .arg(krate.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .env("RUSTFLAGS", "-D warnings"));
-    let results = run(Command::new(target.join("debug/conformance")).arg(&samples));
+    let binary = build_generated_crate(&work.join("crate"), "conformance", MAIN_RS, &code);
+    let results = run(Command::new(binary).arg(&samples));
 
     // Compare with Python, per package.
     let expected: Vec<Value> = std::fs::read_to_string(&samples)
