@@ -263,3 +263,86 @@ async fn every_malformed_delivery_gets_its_documented_outcome() {
     );
     common::delete_queue(&ch, &queue).await;
 }
+
+/// The sending side of the table: what a publisher must refuse with a typed error before
+/// anything reaches the broker.
+#[tokio::test]
+async fn bad_outgoing_messages_are_refused_before_sending() {
+    use fedora_messaging::headers::HeaderError;
+    use fedora_messaging::publish::{PublishError, Publisher};
+    use fedora_messaging::topic::TopicError;
+    use fedora_messaging::{BaseMessage, BuildError, Envelope};
+    use serde_json::json;
+
+    let (conn, ch) = common::raw_channel().await;
+    let queue = common::bound_queue(&ch, "fmtest.badout.#").await;
+    let publisher = Publisher::new(common::config(""));
+
+    // A topic over 255 bytes: AMQP cannot carry it as a routing key.
+    let long = format!("fmtest.badout.{}", "x".repeat(242));
+    let err = publisher
+        .publish(&BaseMessage::new(long, json!({})))
+        .await
+        .unwrap_err();
+    println!("topic of 256 bytes             -> {err}");
+    assert!(
+        matches!(
+            err,
+            PublishError::Build(BuildError::Topic(TopicError::TooLong { len: 256, .. }))
+                | PublishError::Topic(TopicError::TooLong { len: 256, .. })
+        ),
+        "{err:?}"
+    );
+
+    // A topic that fits, but not with the configured prefix in front of it.
+    let prefixed = Publisher::new(common::config(&format!(
+        "topic_prefix = \"{}\"",
+        "p".repeat(200)
+    )));
+    let err = prefixed
+        .publish(&BaseMessage::new(
+            format!("fmtest.badout.{}", "y".repeat(60)),
+            json!({}),
+        ))
+        .await
+        .unwrap_err();
+    println!("prefix + topic over 255 bytes  -> {err}");
+    assert!(
+        matches!(
+            err,
+            PublishError::Topic(TopicError::TooLong { .. })
+                | PublishError::Build(BuildError::Topic(TopicError::TooLong { .. }))
+        ),
+        "{err:?}"
+    );
+
+    // Headers the library sets itself may not be set by the caller (Python overwrites them).
+    let msg = BaseMessage::new("fmtest.badout.reserved", json!({}));
+    for name in [
+        "fedora_messaging_schema",
+        "fedora_messaging_user_mallory",
+        "sent-at",
+        "priority",
+    ] {
+        let err = Envelope::builder(&msg)
+            .header(name, "spoofed")
+            .build()
+            .unwrap_err();
+        println!("user header {name:30} -> {err}");
+        assert!(
+            matches!(&err, BuildError::Header(HeaderError::Reserved { name: n }) if n == name),
+            "{err:?}"
+        );
+    }
+
+    // Nothing of the above reached the queue; a good message after them does.
+    publisher
+        .publish(&BaseMessage::new("fmtest.badout.ok", json!({"ok": true})))
+        .await
+        .unwrap();
+    let got = common::get(&ch, &queue).await;
+    assert_eq!(got.delivery.routing_key.as_str(), "fmtest.badout.ok");
+    assert_eq!(common::depth(&ch, &queue).await, 0);
+    common::delete_queue(&ch, &queue).await;
+    let _ = conn.close(200, "ok".into()).await;
+}
