@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 fn main() {
+    // ANCHOR: generate
     if let Err(e) = fedora_messaging_build::Builder::new("schemas").compile() {
         // The error names the file and the JSON pointer; make it the build's only message.
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+    // ANCHOR_END: generate
     let root =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let dir = root.join("schemas");

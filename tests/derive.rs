@@ -181,6 +181,7 @@ fn registry_decodes_derived_types() {
     assert!(err.to_string().contains("registered twice"), "{err}");
 }
 
+// ANCHOR: snapshots
 #[test]
 fn derived_schema_snapshot() {
     insta::assert_json_snapshot!("update_comment_schema", UpdateComment::body_schema());
@@ -195,3 +196,4 @@ fn derived_wire_form_snapshot() {
         .unwrap();
     insta::assert_snapshot!("update_comment_line", fedora_messaging::lines::dumps(&env));
 }
+// ANCHOR_END: snapshots
