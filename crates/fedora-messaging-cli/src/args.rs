@@ -81,6 +81,21 @@ pub(crate) enum Command {
     /// cannot be read.
     #[command(verbatim_doc_comment)]
     Validate(ValidateArgs),
+    /// Check that a new version of a schema repo is compatible with older ones.
+    ///
+    /// Each version is a folder, or REV:PATH for the folder PATH at a git revision (e.g.
+    /// `v1.2.0:schemas`, `origin/main:schemas`); the last one is the new version. Every change
+    /// is reported with a stable rule id, the schema name, the JSON pointer, an explanation and
+    /// its effect on old consumers (still on the old schema), new consumers (reading messages
+    /// written with the old schema: other producers, archives, record files) and Rust code using
+    /// the generated types. Lines marked FAIL break what --mode protects:
+    ///   backward   new consumers must read old messages (consumers upgrade first)
+    ///   forward    old consumers must read new messages (producers upgrade first)
+    ///   full       both (the default); the -transitive forms check against every older version
+    ///              given, the others against the last one only
+    /// Exit codes: 0 compatible; 1 breaking changes; 2 a version cannot be read.
+    #[command(verbatim_doc_comment)]
+    Compat(CompatArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -167,4 +182,43 @@ pub(crate) struct ValidateArgs {
     /// The file of messages, one JSON object per line; `-` for standard input.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompatArgs {
+    /// The versions, oldest first, the new one last: folders or REV:PATH.
+    #[arg(value_name = "VERSION", num_args = 2.., required = true)]
+    pub(crate) versions: Vec<String>,
+    /// Which readers must keep working.
+    #[arg(long, value_enum, default_value = "full-transitive")]
+    pub(crate) mode: CompatMode,
+    /// Also fail on changes that break only in the strict sense (e.g. a property added to an
+    /// open object, which old messages may use with another meaning).
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Also fail on changes that break Rust code using the generated types.
+    #[arg(long)]
+    pub(crate) rust_api: bool,
+    /// Output: text, json, or github (workflow annotations on the schema files).
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: CompatFormat,
+}
+
+/// `--mode` of `compat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CompatMode {
+    Backward,
+    Forward,
+    Full,
+    BackwardTransitive,
+    ForwardTransitive,
+    FullTransitive,
+}
+
+/// `--format` of `compat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CompatFormat {
+    Text,
+    Json,
+    Github,
 }

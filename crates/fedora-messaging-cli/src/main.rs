@@ -1,6 +1,7 @@
 //! `fedora-messaging`: the command line of fedora-messaging-rs.
 
 mod args;
+mod compat;
 mod consume;
 mod generate;
 mod publish;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Generate(a) => return exit(generate::generate(&a)),
         Command::Validate(a) => return exit(validate::validate(&a)),
+        Command::Compat(a) => return exit(compat::compat(&a)),
         _ => {}
     }
     let config = match load_config(&cli) {
@@ -59,7 +61,10 @@ fn main() -> ExitCode {
             Command::Consume(a) => consume::consume(config, a).await,
             Command::Record(a) => consume::record(config, a).await,
             Command::Publish(a) => publish::publish(config, a).await,
-            Command::Completions { .. } | Command::Generate(_) | Command::Validate(_) => {
+            Command::Completions { .. }
+            | Command::Generate(_)
+            | Command::Validate(_)
+            | Command::Compat(_) => {
                 unreachable!("handled above")
             }
         }

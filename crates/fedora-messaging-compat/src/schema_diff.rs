@@ -23,52 +23,26 @@ pub(crate) struct Change {
     pub(crate) effects: Effects,
 }
 
-/// Keywords that only annotate (or that the walk reaches through `$ref`): never a finding.
-const ANNOTATIONS: &[&str] = &[
-    "title",
-    "description",
-    "examples",
-    "default",
-    "$comment",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "$id",
-    "id",
-    "$schema",
-    "definitions",
-    "$defs",
-    "$anchor",
-];
-
-/// Keywords this module compares itself.
-const HANDLED: &[&str] = &[
-    "$ref",
-    "type",
-    "enum",
-    "const",
-    "format",
-    "properties",
-    "required",
-    "additionalProperties",
-    "items",
-    "prefixItems",
-    "oneOf",
-    "anyOf",
-    "allOf",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "minProperties",
-    "maxProperties",
-    "pattern",
-    "uniqueItems",
-    "multipleOf",
+/// Validation keywords this module does not reason about: any change to one is reported as
+/// unproven (breaking both ways). Keys that are no keyword at all assert nothing and are ignored.
+const UNHANDLED: &[&str] = &[
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependencies",
+    "dependentRequired",
+    "dependentSchemas",
+    "patternProperties",
+    "propertyNames",
+    "contains",
+    "minContains",
+    "maxContains",
+    "additionalItems",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "$recursiveRef",
 ];
 
 /// How deep the walk goes: real schemas nest a handful of levels; a cycle is cut by `$ref` pairs.
@@ -291,14 +265,11 @@ impl Walk<'_> {
         self.object(&o, &n, &ptr, depth);
         self.array(&o, &n, &ptr, depth);
         self.branches(&o, &n, &ptr, depth);
-        for key in o.keys().chain(n.keys()).collect::<BTreeSet<_>>() {
-            if ANNOTATIONS.contains(&key.as_str()) || HANDLED.contains(&key.as_str()) {
-                continue;
-            }
-            if o.get(key) != n.get(key) {
+        for key in UNHANDLED {
+            if o.get(*key) != n.get(*key) {
                 self.push(
                     "UNANALYZED_CHANGE",
-                    &format!("{ptr}/{}", escape(key)),
+                    &format!("{ptr}/{key}"),
                     format!("{key:?} changed, and this checker cannot prove the change safe"),
                     Effects::new(B, B, O),
                 );
