@@ -193,3 +193,173 @@ fn validate_without_a_repo_checks_the_base_schemas() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// A copy of the project's schema repo, with `edit` applied to one schema file.
+fn edited_schemas(name: &str, file: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let dir = scratch(name).join("schemas");
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&schemas(), &dir);
+    let path = dir.join(file);
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut schema);
+    std::fs::write(&path, serde_json::to_string_pretty(&schema).unwrap()).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dest) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dest);
+        } else {
+            std::fs::copy(&src, &dest).unwrap();
+        }
+    }
+}
+
+fn add_required_reason(schema: &mut Value) {
+    schema["properties"]["reason"] = json!({"type": "string"});
+    schema["required"]
+        .as_array_mut()
+        .unwrap()
+        .push("reason".into());
+}
+
+#[test]
+fn compat_passes_an_unchanged_repo_and_fails_a_breaking_change() {
+    let same = bin()
+        .arg("compat")
+        .arg(schemas())
+        .arg(schemas())
+        .output()
+        .unwrap();
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
+    assert!(
+        text(&same.stdout).contains("compatible"),
+        "{}",
+        text(&same.stdout)
+    );
+
+    let new = edited_schemas("compat-break", "koji/tag.v1.json", add_required_reason);
+    let out = bin()
+        .arg("compat")
+        .arg(schemas())
+        .arg(&new)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAIL koji.tag.v1 koji/tag.v1.json#/properties/reason: PROPERTY_ADDED_REQUIRED"
+        ),
+        "{stdout}"
+    );
+
+    // A new required property breaks only upgraded consumers reading old messages.
+    let forward = bin()
+        .args(["compat", "--mode", "forward"])
+        .arg(schemas())
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(forward.status.code(), Some(0), "{}", text(&forward.stdout));
+    // ... and Rust code building the struct, when asked.
+    let rust = bin()
+        .args(["compat", "--mode", "forward", "--rust-api"])
+        .arg(schemas())
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(rust.status.code(), Some(1), "{}", text(&rust.stdout));
+}
+
+#[test]
+fn compat_speaks_json_and_github() {
+    let new = edited_schemas("compat-formats", "demo/build.complete.v1.json", |s| {
+        s["properties"]["status"]["enum"] = json!(["succeeded"]);
+    });
+    let json_out = bin()
+        .args(["compat", "--format", "json"])
+        .arg(schemas())
+        .arg(&new)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(report["compatible"], false, "{report:#}");
+    let finding = &report["comparisons"][0]["findings"][0];
+    assert_eq!(finding["schema"], "demo.build.complete.v1", "{report:#}");
+    assert_eq!(finding["pointer"], "/properties/status/enum", "{report:#}");
+    assert_eq!(
+        finding["effects"]["new_consumers"], "breaking",
+        "{report:#}"
+    );
+    assert_eq!(finding["fails"], true);
+
+    let github = bin()
+        .args(["compat", "--format", "github"])
+        .arg(schemas())
+        .arg(&new)
+        .output()
+        .unwrap();
+    let annotations = text(&github.stdout);
+    assert!(
+        annotations.starts_with("::error file=")
+            && annotations.contains("demo/build.complete.v1.json,title="),
+        "{annotations}"
+    );
+}
+
+#[test]
+fn compat_reads_git_revisions_and_names_unreadable_versions() {
+    let repo = scratch("compat-git");
+    let _ = std::fs::remove_dir_all(&repo);
+    copy_dir(&schemas(), &repo.join("schemas"));
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "v1"]);
+    let tag = repo.join("schemas/koji/tag.v1.json");
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(&tag).unwrap()).unwrap();
+    add_required_reason(&mut schema);
+    std::fs::write(&tag, schema.to_string()).unwrap();
+
+    let out = bin()
+        .args(["compat", "HEAD:schemas", "schemas"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("HEAD:schemas -> schemas"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let missing = bin()
+        .args(["compat", "no-such-rev:schemas", "schemas"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("no-such-rev:schemas"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
