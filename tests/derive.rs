@@ -197,3 +197,9 @@ fn derived_wire_form_snapshot() {
     insta::assert_snapshot!("update_comment_line", fedora_messaging::lines::dumps(&env));
 }
 // ANCHOR_END: snapshots
+
+/// The recommended contract test for a message type (`fedora_messaging::snapshot`).
+#[test]
+fn derived_contract_snapshot() {
+    fedora_messaging::assert_contract_snapshot!(comment());
+}

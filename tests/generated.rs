@@ -241,3 +241,14 @@ async fn typed_publish_and_consume_on_the_broker() {
     assert_eq!(seen, [AnyMessage::DemoBuildCompleteV1(m)]);
     publisher.close().await;
 }
+
+/// Generated types get the same contract test as derived ones (`fedora_messaging::snapshot`).
+#[test]
+fn generated_contract_snapshot() {
+    let body = serde_json::json!({
+        "build": {"id": 7, "name": "rpm", "version": "4.20", "release": "1", "epoch": null},
+        "old": "BUILDING", "new": "COMPLETE", "owner": "alice",
+    });
+    let message: koji::BuildStateChangeV1 = serde_json::from_value(body).unwrap();
+    fedora_messaging::assert_contract_snapshot!(message);
+}

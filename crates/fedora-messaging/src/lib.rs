@@ -15,7 +15,8 @@
 //! - [`config`]: the `config.toml` Python services already have, with Python's keys and defaults.
 //! - [`publish::Publisher`]: publishing with publisher confirms; [`consume::Consumer`]: consuming
 //!   with Python's ack semantics; both on RabbitMQ through lapin, reconnecting by themselves.
-//! - [`testing`]: checking what code publishes without a broker (Python's `mock_sends`).
+//! - [`testing`]: checking what code publishes without a broker (Python's `mock_sends`);
+//!   [`snapshot`]: a message type's whole contract as one text, for snapshot tests.
 //!
 //! # Defining a message
 //!
@@ -93,6 +94,7 @@ pub mod pyjson;
 pub mod registry;
 pub mod schema;
 pub mod severity;
+pub mod snapshot;
 pub mod testing;
 pub mod topic;
 pub mod wire;
