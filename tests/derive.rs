@@ -181,7 +181,6 @@ fn registry_decodes_derived_types() {
     assert!(err.to_string().contains("registered twice"), "{err}");
 }
 
-// ANCHOR: snapshots
 #[test]
 fn derived_schema_snapshot() {
     insta::assert_json_snapshot!("update_comment_schema", UpdateComment::body_schema());
@@ -196,10 +195,11 @@ fn derived_wire_form_snapshot() {
         .unwrap();
     insta::assert_snapshot!("update_comment_line", fedora_messaging::lines::dumps(&env));
 }
-// ANCHOR_END: snapshots
 
+// ANCHOR: contract
 /// The recommended contract test for a message type (`fedora_messaging::snapshot`).
 #[test]
 fn derived_contract_snapshot() {
     fedora_messaging::assert_contract_snapshot!(comment());
 }
+// ANCHOR_END: contract
