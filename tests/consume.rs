@@ -410,3 +410,50 @@ async fn passive_declare_of_a_missing_queue_is_a_bad_declaration() {
     );
     assert_eq!(err.exit_code(), 10);
 }
+
+/// A handler that panics does not take the consumer down, at either concurrency: its message stays
+/// unacked (back in the queue when the consumer closes), the others are handled and acked.
+#[tokio::test]
+async fn a_panicking_handler_leaves_its_message_unacked_and_others_flow() {
+    for concurrency in [1, 3] {
+        let topic = format!("{}.panic", common::unique("t"));
+        let (queue, consumer) = consumer(&topic, 10);
+        let consumer = consumer.concurrency(concurrency);
+        let stop = consumer.stop_handle();
+        let (conn, ch) = common::raw_channel().await;
+        let handled = Arc::new(AtomicUsize::new(0));
+        let handled2 = Arc::clone(&handled);
+        let run = tokio::spawn(consumer.run(move |m: Received| {
+            let handled = Arc::clone(&handled2);
+            async move {
+                if m.envelope().body["do"] == "panic" {
+                    panic!("a bug in the handler");
+                }
+                handled.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), HandlerError>(())
+            }
+        }));
+        common::wait_for_queue(&conn, &queue).await;
+        publish_bodies(
+            &topic,
+            &[
+                json!({"do": "ok"}),
+                json!({"do": "panic"}),
+                json!({"do": "ok"}),
+            ],
+        )
+        .await;
+        wait_for("the two good messages", || {
+            handled.load(Ordering::SeqCst) == 2
+        })
+        .await;
+        stop.stop();
+        assert_eq!(run.await.unwrap().unwrap(), Stopped::Shutdown);
+        // Unacked, so requeued when the consumer's channel closed: nothing is lost.
+        wait_depth(&ch, &queue, 1).await;
+        let back = common::get(&ch, &queue).await;
+        let body: serde_json::Value = serde_json::from_slice(&back.delivery.data).unwrap();
+        assert_eq!(body["do"], "panic", "concurrency {concurrency}");
+        common::delete_queue(&ch, &queue).await;
+    }
+}

@@ -20,10 +20,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{SelectAll, StreamExt};
+use futures_util::FutureExt;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
     QueueBindOptions, QueueDeclareOptions,
@@ -452,6 +454,8 @@ impl Consumer {
         let mut tasks: JoinSet<Done> = JoinSet::new();
         let mut ending: Option<Result<Stopped, ConsumeError>> = None;
         let mut reading = true;
+        // A handler that finished, to settle before anything else happens.
+        let mut done_now: Option<Done> = None;
         loop {
             if !reading && tasks.is_empty() {
                 break;
@@ -465,26 +469,13 @@ impl Consumer {
                     ending = Some(Ok(Stopped::Shutdown));
                 }
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    // A handler that panicked leaves its message unacked (redelivered later).
                     let Ok(done) = done else { continue };
-                    match self.settle(&session.channels, done, redeliveries).await {
-                        Settled::Continue => {}
-                        Settled::Halt(code) => {
-                            reading = false;
-                            ending.get_or_insert(Ok(Stopped::Halted { exit_code: code }));
-                        }
-                        Settled::Fail(why) => {
-                            // As Python: requeue every unacked message on every channel, then stop.
-                            tasks.abort_all();
-                            for (ch, _, _) in &session.channels {
-                                let _ = ch.basic_nack(0, BasicNackOptions { multiple: true, requeue: true }).await;
-                            }
-                            return Some(Err(ConsumeError::HandlerFailed(why)));
-                        }
-                    }
+                    done_now = Some(done);
                 }
                 next = session.streams.next(), if room => match next {
                     Some((index, queue, Ok(delivery))) => {
-                        self.dispatch(index, &queue, delivery, handler, &mut tasks).await;
+                        done_now = self.dispatch(index, &queue, delivery, handler, &mut tasks).await;
                     }
                     Some((_, queue, Err(e))) => {
                         tracing::warn!(queue = %queue, error = %e, "consumer stream failed");
@@ -503,6 +494,32 @@ impl Consumer {
                     }
                 },
             }
+            let Some(done) = done_now.take() else {
+                continue;
+            };
+            match self.settle(&session.channels, done, redeliveries).await {
+                Settled::Continue => {}
+                Settled::Halt(code) => {
+                    reading = false;
+                    ending.get_or_insert(Ok(Stopped::Halted { exit_code: code }));
+                }
+                Settled::Fail(why) => {
+                    // As Python: requeue every unacked message on every channel, then stop.
+                    tasks.abort_all();
+                    for (ch, _, _) in &session.channels {
+                        let _ = ch
+                            .basic_nack(
+                                0,
+                                BasicNackOptions {
+                                    multiple: true,
+                                    requeue: true,
+                                },
+                            )
+                            .await;
+                    }
+                    return Some(Err(ConsumeError::HandlerFailed(why)));
+                }
+            }
         }
         for (ch, tag, _) in &session.channels {
             let _ = ch
@@ -513,7 +530,10 @@ impl Consumer {
         ending
     }
 
-    /// Validates a delivery and starts its handler, or rejects it.
+    /// Validates a delivery and runs its handler, or rejects it. With one handler at a time (the
+    /// default) the handler runs here and its outcome is returned, to settle at once: a task per
+    /// message would cost a spawn and a cross-thread wake-up each. With more, it becomes a task of
+    /// `tasks`.
     async fn dispatch<F, Fut>(
         &self,
         index: usize,
@@ -521,7 +541,8 @@ impl Consumer {
         delivery: lapin::message::Delivery,
         handler: &Arc<F>,
         tasks: &mut JoinSet<Done>,
-    ) where
+    ) -> Option<Done>
+    where
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
@@ -546,7 +567,10 @@ impl Consumer {
             .registry
             .receive(delivery.routing_key.as_str(), props, &delivery.data)
         {
-            Err(e) => reject_invalid(&delivery, &id, &e).await,
+            Err(e) => {
+                reject_invalid(&delivery, &id, &e).await;
+                None
+            }
             Ok(mut decoded) => {
                 set_queue(&mut decoded, queue);
                 let received = Received {
@@ -554,7 +578,7 @@ impl Consumer {
                     redelivered: delivery.redelivered,
                 };
                 let handler = Arc::clone(handler);
-                tasks.spawn(async move {
+                let work = async move {
                     let result = handler(received).await;
                     Done {
                         tag,
@@ -563,7 +587,14 @@ impl Consumer {
                         delivery_count,
                         result,
                     }
-                });
+                };
+                if self.concurrency > 1 {
+                    tasks.spawn(work);
+                    return None;
+                }
+                // A panic stays inside the handler, as it would inside a task: the message is
+                // left unacked (redelivered later) and consuming goes on.
+                AssertUnwindSafe(work).catch_unwind().await.ok()
             }
         }
     }

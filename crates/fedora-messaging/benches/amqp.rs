@@ -1,0 +1,317 @@
+//! End-to-end AMQP benchmark against the local RabbitMQ, in the conditions of the Python baseline
+//! (`shared/bench/python`): a durable queue, persistent messages, publisher confirms, the
+//! baseline's `BenchMessageV1` at 200 B and 4 KB. Each path is measured twice in the same run:
+//! through this crate ("ours": typed message, headers, validation, confirms; decode, validation,
+//! typed dispatch and one ack per message) and through a bare lapin loop ("bare": the same bytes,
+//! no validation, no header logic), which is the ceiling the broker allows.
+//!
+//! ```text
+//! cargo bench -p fedora-messaging --bench amqp -- publish N_SEQ N_PIPE SIZE   # sequential, pipelined; ours, bare
+//! cargo bench -p fedora-messaging --bench amqp -- prefill N SIZE      # N valid messages in the consume queue
+//! cargo bench -p fedora-messaging --bench amqp -- consume ours|bare N PREFETCH
+//! ```
+//!
+//! Each measurement is one JSON line on standard output; `scripts/bench-amqp` runs them all next to
+//! the Python baseline and prints the table of `BENCHMARKS.md`. Consumers run in a process of their
+//! own, so their peak RSS (`VmHWM`) is the consumer's alone.
+
+#![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
+
+#[path = "support/bench_message.rs"]
+mod bench_message;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bench_message::{message, BenchMessageV1};
+use fedora_messaging::config::{Config, QueueConfig};
+use fedora_messaging::consume::{Consumer, HandlerError, Received};
+use fedora_messaging::publish::Publisher;
+use fedora_messaging::{wire, Envelope, Registry};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use serde_json::json;
+
+const URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2F";
+/// Routing keys get this prefix (`topic_prefix`), so nothing here reaches the Python baseline's
+/// queues (bound to `bench.#`).
+const PREFIX: &str = "fmrs";
+const ROUTING_KEY: &str = "fmrs.bench.publish";
+const QUEUE: &str = "fmrs_bench";
+/// Confirms in flight in the pipelined runs.
+const WINDOW: usize = 1000;
+
+fn config(prefetch: u16) -> Config {
+    Config::from_toml(&format!(
+        "amqp_url = \"{URL}\"\ntopic_prefix = \"{PREFIX}\"\n[client_properties]\napp = \"fmrs-bench\"\n\
+         [qos]\nprefetch_size = 0\nprefetch_count = {prefetch}\n"
+    ))
+    .unwrap()
+}
+
+async fn channel() -> (Connection, Channel) {
+    let conn = Connection::connect(URL, ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ on 127.0.0.1:5672 (scripts/rabbitmq starts it)");
+    let ch = conn.create_channel().await.unwrap();
+    (conn, ch)
+}
+
+/// The durable queue every run uses, bound and empty; returns how many messages it held.
+async fn fresh_queue(ch: &Channel) -> u32 {
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    ch.queue_declare(QUEUE.into(), durable, FieldTable::default())
+        .await
+        .unwrap();
+    ch.queue_bind(
+        QUEUE.into(),
+        "amq.topic".into(),
+        ROUTING_KEY.into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    ch.queue_purge(QUEUE.into(), QueuePurgeOptions::default())
+        .await
+        .unwrap()
+}
+
+/// Messages waiting in the queue.
+async fn depth(ch: &Channel) -> u32 {
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    ch.queue_declare(QUEUE.into(), passive, FieldTable::default())
+        .await
+        .unwrap()
+        .message_count()
+}
+
+fn emit(line: serde_json::Value) {
+    println!("{line}");
+}
+
+/// Peak resident memory of this process, from `/proc/self/status`, in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Bare lapin: `n` times the same bytes (body and properties, headers included, computed once),
+/// one confirm awaited at a time or `window` in flight.
+async fn bare_publish(
+    ch: &Channel,
+    n: usize,
+    (body, props): &(Vec<u8>, BasicProperties),
+    window: usize,
+) -> Duration {
+    let started = Instant::now();
+    let mut in_flight = FuturesUnordered::new();
+    for _ in 0..n {
+        let confirm = ch
+            .basic_publish(
+                "amq.topic".into(),
+                ROUTING_KEY.into(),
+                BasicPublishOptions::default(),
+                body,
+                props.clone(),
+            )
+            .await
+            .unwrap();
+        in_flight.push(confirm);
+        if in_flight.len() >= window {
+            assert!(in_flight.next().await.unwrap().unwrap().is_ack());
+        }
+    }
+    while let Some(c) = in_flight.next().await {
+        assert!(c.unwrap().is_ack());
+    }
+    started.elapsed()
+}
+
+/// Ours: `n` typed messages through `Publisher::publish` (envelope, headers, validation, confirm),
+/// `window` at a time.
+async fn our_publish(
+    publisher: &Publisher,
+    msg: &BenchMessageV1,
+    n: usize,
+    window: usize,
+) -> Duration {
+    let started = Instant::now();
+    let mut in_flight = FuturesUnordered::new();
+    for _ in 0..n {
+        in_flight.push(publisher.publish(msg));
+        if in_flight.len() >= window {
+            in_flight.next().await.unwrap().unwrap();
+        }
+    }
+    while let Some(r) = in_flight.next().await {
+        r.unwrap();
+    }
+    started.elapsed()
+}
+
+async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
+    let msg = message(size);
+    // The same traffic as ours: what one publish of the message puts on the wire.
+    let env = Envelope::builder(&msg).build().unwrap();
+    let body = env.body_bytes();
+    assert_eq!(
+        body.len(),
+        size,
+        "the body is exactly SIZE bytes, as the baseline's"
+    );
+    let traffic = (body, wire::to_basic_properties(&env.properties()).unwrap());
+    let (conn, ch) = channel().await;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let publisher = Publisher::new(config(10));
+    publisher.connect().await.unwrap();
+    for (path, n, window) in [
+        ("publish-sequential", n_sequential, 1),
+        ("publish-pipelined", n_pipelined, WINDOW),
+    ] {
+        for imp in ["bare", "ours"] {
+            fresh_queue(&ch).await;
+            // Warm-up, not measured: connections, channels, validators compiled.
+            match imp {
+                "bare" => bare_publish(&ch, 20, &traffic, 1).await,
+                _ => our_publish(&publisher, &msg, 20, 1).await,
+            };
+            let elapsed = match imp {
+                "bare" => bare_publish(&ch, n, &traffic, window).await,
+                _ => our_publish(&publisher, &msg, n, window).await,
+            };
+            let stored = depth(&ch).await;
+            assert_eq!(
+                stored as usize,
+                n + 20,
+                "every confirmed message is in the queue"
+            );
+            emit(json!({
+                "path": path, "impl": imp, "size": size, "n": n,
+                "in_flight": window, "msgs_per_s": n as f64 / elapsed.as_secs_f64(),
+            }));
+        }
+    }
+    fresh_queue(&ch).await;
+    publisher.close().await;
+    let _ = conn.close(200, "ok".into()).await;
+}
+
+async fn prefill(n: usize, size: usize) {
+    // Valid, complete messages (headers included), as a real producer of this crate sends them.
+    let publisher = Publisher::new(config(10));
+    let (conn, ch) = channel().await;
+    fresh_queue(&ch).await;
+    our_publish(&publisher, &message(size), n, WINDOW).await;
+    assert_eq!(depth(&ch).await as usize, n);
+    publisher.close().await;
+    let _ = conn.close(200, "ok".into()).await;
+}
+
+async fn consume(imp: &str, n: usize, prefetch: u16) {
+    let started = Instant::now();
+    let first: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let wrong = Arc::new(AtomicUsize::new(0));
+    match imp {
+        "ours" => {
+            let registry = Registry::new().with::<BenchMessageV1>().unwrap();
+            let consumer = Consumer::new(config(prefetch))
+                .registry(Arc::new(registry))
+                .queue(QUEUE, QueueConfig::durable(), "amq.topic", &[ROUTING_KEY]);
+            let stop = consumer.stop_handle();
+            let (first2, count2, wrong2) =
+                (Arc::clone(&first), Arc::clone(&count), Arc::clone(&wrong));
+            consumer
+                .run(move |msg: Received| {
+                    first2.lock().unwrap().get_or_insert_with(Instant::now);
+                    // The message arrived validated and typed, as in Python's consume_bench.
+                    if msg.downcast_ref::<BenchMessageV1>().is_none() {
+                        wrong2.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if count2.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                        stop.stop();
+                    }
+                    async { Ok::<(), HandlerError>(()) }
+                })
+                .await
+                .unwrap();
+        }
+        _ => {
+            let (conn, ch) = channel().await;
+            ch.basic_qos(prefetch, BasicQosOptions::default())
+                .await
+                .unwrap();
+            let mut deliveries = ch
+                .basic_consume(
+                    QUEUE.into(),
+                    "fmrs-bench-bare".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+            while let Some(d) = deliveries.next().await {
+                let d = d.unwrap();
+                first.lock().unwrap().get_or_insert_with(Instant::now);
+                d.ack(BasicAckOptions::default()).await.unwrap();
+                if count.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                    break;
+                }
+            }
+            let _ = conn.close(200, "ok".into()).await;
+        }
+    }
+    let total = started.elapsed();
+    let steady = first.lock().unwrap().map(|f| f.elapsed()).unwrap_or(total);
+    let (conn, ch) = channel().await;
+    assert_eq!(depth(&ch).await, 0, "every message was consumed and acked");
+    let _ = conn.close(200, "ok".into()).await;
+    emit(json!({
+        "path": format!("consume-prefetch-{prefetch}"), "impl": imp, "n": n, "prefetch": prefetch,
+        "msgs_per_s": n as f64 / total.as_secs_f64(),
+        "steady_msgs_per_s": (n - 1) as f64 / steady.as_secs_f64(),
+        "wrong_type": wrong.load(Ordering::Relaxed),
+        "peak_rss_kib": peak_rss_kib(),
+    }));
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` appends `--bench`.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let num = |s: &str| s.parse::<usize>().expect("a number");
+    match args.as_slice() {
+        ["publish", sequential, pipelined, size] => {
+            publish(num(sequential), num(pipelined), num(size)).await;
+        }
+        ["prefill", n, size] => prefill(num(n), num(size)).await,
+        ["consume", imp @ ("ours" | "bare"), n, prefetch] => {
+            consume(imp, num(n), num(prefetch) as u16).await;
+        }
+        [] => eprintln!("amqp bench: run by scripts/bench-amqp (see the top of benches/amqp.rs)"),
+        other => {
+            eprintln!("amqp bench: unknown arguments {other:?}");
+            std::process::exit(2);
+        }
+    }
+}
