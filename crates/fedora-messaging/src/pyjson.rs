@@ -174,30 +174,71 @@ fn write_float(out: &mut String, f: f64) {
 }
 
 fn write_str(out: &mut String, s: &str, ensure_ascii: bool) {
+    // Runs of characters written as they are are copied whole; only the others go one by one.
+    // A run always ends on a character boundary: at an ASCII byte, or (with ensure_ascii) at the
+    // first byte of a non-ASCII character.
+    let as_is = if ensure_ascii {
+        &AS_IS_ASCII
+    } else {
+        &AS_IS_UTF8
+    };
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            // With ensure_ascii Python escapes everything outside ' '..='~', DEL included.
-            c if ensure_ascii && (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-            c => out.push(c),
-        }
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| !as_is[usize::from(b)])
+            .map_or(bytes.len(), |n| start + n);
+        out.push_str(&s[start..end]);
+        let Some(c) = s[end..].chars().next() else {
+            break;
+        };
+        write_escaped(out, c);
+        start = end + c.len_utf8();
     }
     out.push('"');
+}
+
+/// Bytes written as they are, by index: printable ASCII but `"` and `\\`; without ensure_ascii,
+/// DEL and every byte of a non-ASCII character too. (A table: strings are most of a body's bytes.)
+static AS_IS_ASCII: [bool; 256] = as_is_table(true);
+static AS_IS_UTF8: [bool; 256] = as_is_table(false);
+
+const fn as_is_table(ensure_ascii: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'"' | b'\\' => false,
+            0x20..=0x7e => true,
+            _ => b >= 0x7f && !ensure_ascii,
+        };
+        b += 1;
+    }
+    table
+}
+
+/// One character as Python's `json.dumps` escapes it.
+fn write_escaped(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{08}' => out.push_str("\\b"),
+        '\u{0c}' => out.push_str("\\f"),
+        // Other control characters; and, with ensure_ascii, everything outside ' '..='~' (DEL
+        // included), as UTF-16 code units.
+        c => {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +250,54 @@ mod tests {
         let mut s = String::new();
         write_float(&mut s, f);
         s
+    }
+
+    /// Python's rules, one character at a time: what `write_str` must equal, run copying aside.
+    fn escaped_one_by_one(s: &str, ensure_ascii: bool) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            let plain = c != '"' && c != '\\' && (' '..='~').contains(&c)
+                || (!ensure_ascii && c as u32 >= 0x7f);
+            if plain {
+                out.push(c);
+            } else {
+                write_escaped(&mut out, c);
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn strings_escape_as_python_whatever_the_runs() {
+        let mut every: String = (0u32..0x300).filter_map(char::from_u32).collect();
+        every.push_str("\u{2028}\u{fffd}\u{1f680}\u{10ffff}end");
+        for s in [
+            every.as_str(),
+            "",
+            "plain ascii only",
+            "\"",
+            "a\"b\\c\nd\u{7f}e\u{80}f",
+            "Zürich → 東京 🚀",
+            "🚀",
+            "ends with é",
+        ] {
+            for ensure_ascii in [true, false] {
+                let mut got = String::new();
+                write_str(&mut got, s, ensure_ascii);
+                assert_eq!(
+                    got,
+                    escaped_one_by_one(s, ensure_ascii),
+                    "{s:?} {ensure_ascii}"
+                );
+            }
+        }
+        let mut got = String::new();
+        write_str(&mut got, "ü\u{7f}\u{1f680}", true);
+        assert_eq!(got, r#""\u00fc\u007f\ud83d\ude80""#);
+        got.clear();
+        write_str(&mut got, "ü\u{7f}\u{1}", false);
+        assert_eq!(got, "\"ü\u{7f}\\u0001\"");
     }
 
     #[test]
