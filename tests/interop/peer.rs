@@ -148,14 +148,15 @@ async fn publish(cases_path: &str) {
     let config = Config::load().expect("config");
     let cases: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(cases_path).expect("cases")).expect("JSON");
-    let publisher = Publisher::new(config.clone()).registry(Arc::new(registry()));
+    let registry = Arc::new(registry());
+    let publisher = Publisher::new(config.clone()).registry(Arc::clone(&registry));
     for case in &cases {
         let (env, rust_type) = typed_envelope(case, &config);
         publisher
             .publish_envelope(&env)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", case["name"]));
-        let typed = registry().decode(env.clone()).expect("what was sent decodes");
+        let typed = registry.decode(env.clone()).expect("what was sent decodes");
         let message = match &typed {
             fedora_messaging::Decoded::Known { message, .. } => message,
             fedora_messaging::Decoded::Unknown { .. } => panic!("{}: not typed", case["name"]),

@@ -92,6 +92,11 @@ fn list(v: &Value) -> String {
     }
 }
 
+/// A keyword's value as the explanations show it.
+fn shown(v: Option<&Value>) -> String {
+    v.map_or("none".to_owned(), Value::to_string)
+}
+
 /// A `$ref`'s target in `root`: a JSON pointer (`#/definitions/x`), the root (`#`), or an anchor
 /// (`#name`, via `$anchor` or a draft-04 `id` fragment).
 fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
@@ -405,14 +410,13 @@ impl Walk<'_> {
             _ => {}
         }
         if o.get("format") != n.get("format") {
-            let show = |v: Option<&Value>| v.map_or("none".to_owned(), Value::to_string);
             self.push(
                 "FORMAT_CHANGED",
                 &format!("{ptr}/format"),
                 format!(
                     "format {} became {}; fedora-messaging does not assert formats, consumers that do may differ",
-                    show(o.get("format")),
-                    show(n.get("format"))
+                    shown(o.get("format")),
+                    shown(n.get("format"))
                 ),
                 Effects::new(I, I, O),
             );
@@ -449,8 +453,7 @@ impl Walk<'_> {
                 // Draft-04 boolean exclusive bounds, or a bound that changed its kind.
                 _ => None,
             };
-            let show = |v: Option<&Value>| v.map_or("none".to_owned(), Value::to_string);
-            let text = format!("{key} {} became {}", show(a), show(b));
+            let text = format!("{key} {} became {}", shown(a), shown(b));
             match tighter {
                 Some(true) => self.push("CONSTRAINT_TIGHTENED", &here, text, Effects::new(O, B, O)),
                 Some(false) => self.push("CONSTRAINT_LOOSENED", &here, text, Effects::new(B, O, O)),
@@ -463,8 +466,7 @@ impl Walk<'_> {
                 continue;
             }
             let here = format!("{ptr}/{key}");
-            let show = |v: Option<&Value>| v.map_or("none".to_owned(), Value::to_string);
-            let text = format!("{key} {} became {}", show(a), show(b));
+            let text = format!("{key} {} became {}", shown(a), shown(b));
             let off = |v: Option<&Value>| v.is_none() || v == Some(&Value::Bool(false));
             if off(a) {
                 self.push("CONSTRAINT_TIGHTENED", &here, text, Effects::new(O, B, O));
