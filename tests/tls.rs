@@ -1,6 +1,7 @@
-//! amqps against a TLS-only RabbitMQ node that `scripts/rabbitmq-tls` starts beside the main broker
-//! (127.0.0.1:5681), with a CA, a server and a client certificate made for the run: PLAIN over TLS
-//! with `[tls] ca_cert`, SASL EXTERNAL with `certfile` + `keyfile`, and an untrusted server refused.
+//! amqps against a private TLS-only RabbitMQ node that `scripts/rabbitmq-tls` starts beside the main
+//! broker (its own name and port each run), with a CA, a server and a client certificate made for the
+//! run: PLAIN over TLS with `[tls] ca_cert`, SASL EXTERNAL with `certfile` + `keyfile`, and an
+//! untrusted server refused. A watchdog of the script's stops the node when this test process ends.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,14 +18,21 @@ use fedora_messaging::publish::{PublishError, Publisher};
 use fedora_messaging::BaseMessage;
 use serde_json::json;
 
-const NODE: &str = "fmtls@localhost";
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rabbitmq-tls")
+}
 
+/// The node's folder (certificates, `node`, `port`), started once per test process.
 fn tls_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rabbitmq-tls");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rabbitmq-tls");
-        let out = Command::new(script).arg(&dir).output().unwrap();
+        let out = Command::new(script())
+            .arg("start")
+            .arg(&dir)
+            .arg(std::process::id().to_string())
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "scripts/rabbitmq-tls failed: {}",
@@ -32,6 +40,12 @@ fn tls_dir() -> &'static Path {
         );
         dir
     })
+}
+
+/// The node's amqps port on 127.0.0.1.
+fn port() -> u16 {
+    let text = std::fs::read_to_string(tls_dir().join("port")).unwrap();
+    text.trim().parse().unwrap()
 }
 
 fn tls_config(url: &str, client_cert: bool) -> Config {
@@ -97,21 +111,25 @@ async fn round_trip(config: Config) -> serde_json::Value {
 
 #[tokio::test]
 async fn plain_auth_over_tls_with_ca_cert() {
-    round_trip(tls_config("amqps://guest:guest@localhost:5681/%2F", false)).await;
+    round_trip(tls_config(
+        &format!("amqps://guest:guest@localhost:{}/%2F", port()),
+        false,
+    ))
+    .await;
 }
 
 #[tokio::test]
 async fn client_certificate_authenticates_with_external() {
-    let config = tls_config("amqps://localhost:5681/%2F", true);
+    let config = tls_config(&format!("amqps://localhost:{}/%2F", port()), true);
     round_trip(config.clone()).await;
     // While a connection is open, the broker names its user and mechanism.
     let publisher = Publisher::new(config);
     publisher.connect().await.unwrap();
-    let out = Command::new("rabbitmqctl")
+    let out = Command::new(script())
+        .arg("ctl")
+        .arg(tls_dir())
         .args([
             "-q",
-            "-n",
-            NODE,
             "list_connections",
             "user",
             "auth_mechanism",
@@ -131,10 +149,12 @@ async fn client_certificate_authenticates_with_external() {
 
 #[tokio::test]
 async fn untrusted_server_is_refused() {
-    tls_dir();
     // No ca_cert: the system trust store does not know the test CA.
-    let config =
-        Config::from_toml("amqp_url = \"amqps://guest:guest@localhost:5681/%2F\"").unwrap();
+    let config = Config::from_toml(&format!(
+        "amqp_url = \"amqps://guest:guest@localhost:{}/%2F\"",
+        port()
+    ))
+    .unwrap();
     let err = Publisher::new(config)
         .timeout(Duration::from_secs(2))
         .publish(&BaseMessage::new("fm.tls.untrusted", json!({})))
