@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fedora_messaging::config::QueueConfig;
-use fedora_messaging::consume::{Consumer, HandlerError, Received};
+use fedora_messaging::amqp::config::QueueConfig;
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
 use fedora_messaging::{Message, Registry};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::BasicProperties;
@@ -268,8 +268,8 @@ async fn every_malformed_delivery_gets_its_documented_outcome() {
 /// anything reaches the broker.
 #[tokio::test]
 async fn bad_outgoing_messages_are_refused_before_sending() {
+    use fedora_messaging::amqp::publish::{PublishError, Publisher};
     use fedora_messaging::headers::HeaderError;
-    use fedora_messaging::publish::{PublishError, Publisher};
     use fedora_messaging::topic::TopicError;
     use fedora_messaging::{BaseMessage, BuildError, Envelope};
     use serde_json::json;

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fedora_messaging::config::{BindingConfig, QueueConfig};
-use fedora_messaging::consume::{ConsumeError, Consumer, HandlerError, Received, Stopped};
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::config::{BindingConfig, QueueConfig};
+use fedora_messaging::amqp::consume::{ConsumeError, Consumer, HandlerError, Received, Stopped};
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::{BaseMessage, Envelope, Message, Registry};
 use lapin::BasicProperties;
 use schemars::JsonSchema;
@@ -230,7 +230,7 @@ async fn handler_failure_requeues_everything_and_stops() {
     publish_bodies(&topic, &[json!({"n": 1}), json!({"n": 2}), json!({"n": 3})]).await;
     let err = run.await.unwrap().unwrap_err();
     assert!(
-        matches!(err, ConsumeError::HandlerFailed(ref why) if why.contains("boom")),
+        matches!(err, ConsumeError::HandlerFailed(ref why) if why.to_string().contains("boom")),
         "{err:?}"
     );
     assert_eq!(err.exit_code(), 13);

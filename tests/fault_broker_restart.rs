@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::traffic::{counting, Producer, Seen};
-use fedora_messaging::config::QueueConfig;
-use fedora_messaging::consume::Consumer;
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::config::QueueConfig;
+use fedora_messaging::amqp::consume::Consumer;
+use fedora_messaging::amqp::publish::Publisher;
 
 /// Starts the broker app again however the test ends.
 struct Restart;

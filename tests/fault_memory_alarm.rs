@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use fedora_messaging::publish::{PublishError, Publisher};
+use fedora_messaging::amqp::publish::{PublishError, Publisher};
 use fedora_messaging::BaseMessage;
 use serde_json::json;
 

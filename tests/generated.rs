@@ -8,8 +8,8 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use fedora_messaging::consume::{Consumer, HandlerError, Received};
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::{BaseMessage, DecodeError, Envelope, Message, Registry, Severity};
 use fedora_messaging_rs::messages::{accounts, demo, forum, koji, AnyMessage};
 use serde_json::{json, Value};
@@ -198,14 +198,14 @@ async fn typed_publish_and_consume_on_the_broker() {
         json!({"owner": "alice", "package": "rpm", "status": "succeeded", "extra_key": 1}),
     );
     let queue = common::unique("fm-generated");
-    let bindings = vec![fedora_messaging::config::BindingConfig::new(
+    let bindings = vec![fedora_messaging::amqp::config::BindingConfig::new(
         &queue,
         "amq.topic",
         &["demo.build.complete"],
     )];
     let queues = std::collections::BTreeMap::from([(
         queue.clone(),
-        fedora_messaging::config::QueueConfig::shared(),
+        fedora_messaging::amqp::config::QueueConfig::shared(),
     )]);
     let consumer = Consumer::new(common::config(""))
         .queues(queues)

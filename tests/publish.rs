@@ -8,8 +8,9 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fedora_messaging::publish::{PublishError, Publisher};
-use fedora_messaging::{wire, BaseMessage, Registry};
+use fedora_messaging::amqp::publish::{PublishError, Publisher};
+use fedora_messaging::amqp::wire;
+use fedora_messaging::{BaseMessage, Registry};
 use lapin::types::AMQPValue;
 use serde_json::json;
 
@@ -110,7 +111,7 @@ async fn unroutable_is_returned_in_mandatory_mode_only() {
 #[tokio::test]
 async fn forbidden_without_write_permission_fails_at_once() {
     let (user, pass) = common::read_only_user();
-    let config = fedora_messaging::config::Config::from_toml(&format!(
+    let config = fedora_messaging::amqp::config::Config::from_toml(&format!(
         "amqp_url = \"amqp://{user}:{pass}@127.0.0.1:5672/%2F\""
     ))
     .unwrap();
@@ -137,7 +138,7 @@ async fn nothing_listening_times_out_with_the_reason() {
         .local_addr()
         .unwrap()
         .port();
-    let config = fedora_messaging::config::Config::from_toml(&format!(
+    let config = fedora_messaging::amqp::config::Config::from_toml(&format!(
         "amqp_url = \"amqp://bob:hunter2@127.0.0.1:{port}/%2F\""
     ))
     .unwrap();

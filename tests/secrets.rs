@@ -7,9 +7,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fedora_messaging::config::Config;
-use fedora_messaging::consume::{Consumer, HandlerError, Received};
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::config::Config;
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::BaseMessage;
 
 const PASSWORD: &str = "s3cr3t-Pa55w0rd";

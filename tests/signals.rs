@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fedora_messaging::config::QueueConfig;
-use fedora_messaging::consume::{Consumer, HandlerError, Received, Stopped};
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::config::QueueConfig;
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received, Stopped};
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::BaseMessage;
 use serde_json::json;
 

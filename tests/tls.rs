@@ -12,9 +12,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use fedora_messaging::config::{Config, QueueConfig};
-use fedora_messaging::consume::{Consumer, HandlerError, Received, Stopped};
-use fedora_messaging::publish::{PublishError, Publisher};
+use fedora_messaging::amqp::config::{Config, QueueConfig};
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received, Stopped};
+use fedora_messaging::amqp::publish::{PublishError, Publisher};
 use fedora_messaging::BaseMessage;
 use serde_json::json;
 
@@ -128,13 +128,7 @@ async fn client_certificate_authenticates_with_external() {
     let out = Command::new(script())
         .arg("ctl")
         .arg(tls_dir())
-        .args([
-            "-q",
-            "list_connections",
-            "user",
-            "auth_mechanism",
-            "ssl",
-        ])
+        .args(["-q", "list_connections", "user", "auth_mechanism", "ssl"])
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);

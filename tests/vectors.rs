@@ -6,9 +6,8 @@
 
 use std::borrow::Cow;
 
-use fedora_messaging::{
-    lines, BaseMessage, Decoded, Envelope, Message, Properties, ReceiveError, Registry, Severity,
-};
+use fedora_messaging::amqp::delivery::{self, Properties, ReceiveError};
+use fedora_messaging::{lines, BaseMessage, Decoded, Envelope, Message, Registry, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -255,9 +254,7 @@ fn registry() -> Registry {
 
 #[test]
 fn receive_no_properties_at_all() {
-    let got = registry()
-        .receive("a.b", Properties::default(), br#"{"x":1}"#)
-        .unwrap();
+    let got = delivery::receive(&registry(), "a.b", Properties::default(), br#"{"x":1}"#).unwrap();
     let Decoded::Unknown { envelope } = &got else {
         panic!("expected the base fallback, got {got:?}")
     };
@@ -269,9 +266,7 @@ fn receive_no_properties_at_all() {
 
 #[test]
 fn receive_non_object_body_is_rejected() {
-    let err = registry()
-        .receive("a.b", Properties::default(), b"[1,2]")
-        .unwrap_err();
+    let err = delivery::receive(&registry(), "a.b", Properties::default(), b"[1,2]").unwrap_err();
     let ReceiveError::Validation(v) = &err else {
         panic!("{err:?}")
     };
@@ -293,7 +288,7 @@ fn receive_severity_25_is_rejected() {
         ),
         ..Properties::default()
     };
-    let err = registry().receive("a.b", props, b"{}").unwrap_err();
+    let err = delivery::receive(&registry(), "a.b", props, b"{}").unwrap_err();
     let ReceiveError::Validation(v) = &err else {
         panic!("{err:?}")
     };
@@ -303,9 +298,13 @@ fn receive_severity_25_is_rejected() {
 
 #[test]
 fn receive_bad_utf8_is_rejected() {
-    let err = registry()
-        .receive("a.b", Properties::default(), b"{\"a\": \"\xff\"}")
-        .unwrap_err();
+    let err = delivery::receive(
+        &registry(),
+        "a.b",
+        Properties::default(),
+        b"{\"a\": \"\xff\"}",
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ReceiveError::BadEncoding { offset: 7, .. }),
         "{err:?}"
@@ -314,9 +313,7 @@ fn receive_bad_utf8_is_rejected() {
 
 #[test]
 fn receive_not_json_is_rejected() {
-    let err = registry()
-        .receive("a.b", Properties::default(), b"hello")
-        .unwrap_err();
+    let err = delivery::receive(&registry(), "a.b", Properties::default(), b"hello").unwrap_err();
     assert!(
         matches!(err, ReceiveError::NotJson { line: 1, .. }),
         "{err:?}"
@@ -334,31 +331,33 @@ fn receive_unknown_schema_falls_back_to_base() {
         ),
         ..Properties::default()
     };
-    let got = registry()
-        .receive("x.y", props.clone(), b"{\"k\": 1}")
-        .unwrap();
+    let got = delivery::receive(&registry(), "x.y", props.clone(), b"{\"k\": 1}").unwrap();
     assert!(matches!(got, Decoded::Unknown { .. }), "{got:?}");
     // Still checked against the base schemas.
-    assert!(registry().receive("x.y", props, b"\"str\"").is_err());
+    assert!(delivery::receive(&registry(), "x.y", props, b"\"str\"").is_err());
 }
 
 #[test]
 fn receive_known_schema_is_typed_and_validated() {
     let (msg, env) = v3();
-    let props = env.properties();
-    let got = registry()
-        .receive("demo.build.complete.v1", props.clone(), &env.body_bytes())
-        .unwrap();
+    let props = delivery::properties(&env);
+    let got = delivery::receive(
+        &registry(),
+        "demo.build.complete.v1",
+        props.clone(),
+        &env.body_bytes(),
+    )
+    .unwrap();
     assert_eq!(got.downcast_ref::<BuildCompleteV1>(), Some(&msg));
     assert_eq!(got.envelope().headers, env.headers);
     // The same headers with a body that breaks the class schema are rejected.
-    let err = registry()
-        .receive(
-            "demo.build.complete.v1",
-            props,
-            br#"{"owner": "a", "package": "p", "status": "exploded"}"#,
-        )
-        .unwrap_err();
+    let err = delivery::receive(
+        &registry(),
+        "demo.build.complete.v1",
+        props,
+        br#"{"owner": "a", "package": "p", "status": "exploded"}"#,
+    )
+    .unwrap_err();
     let ReceiveError::Validation(v) = &err else {
         panic!("{err:?}")
     };
@@ -373,7 +372,7 @@ fn non_ascii_body_is_accepted_escaped_or_raw() {
         r#"{"name": "Zo\u00eb"}"#.as_bytes(),
         "{\"name\": \"Zoë\"}".as_bytes(),
     ] {
-        let got = reg.receive("a.b", Properties::default(), body).unwrap();
+        let got = delivery::receive(&reg, "a.b", Properties::default(), body).unwrap();
         assert_eq!(got.envelope().body["name"], "Zoë");
     }
 }

@@ -2,7 +2,7 @@
 //! password never reaches the error text.
 #![no_main]
 
-use fedora_messaging::config::Config;
+use fedora_messaging::amqp::config::Config;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     match Config::from_toml(text) {
         Ok(c) => {
             let _ = format!("{c:?}");
-            let _ = fedora_messaging::connection::parse_url(c.amqp_url.expose());
+            let _ = fedora_messaging::amqp::connection::parse_url(c.amqp_url.expose());
         }
         Err(e) => {
             let _ = e.to_string();

@@ -4,7 +4,8 @@
 //! (used when they parse as a JSON object); the rest is the body.
 #![no_main]
 
-use fedora_messaging::{Message, Properties, Registry};
+use fedora_messaging::amqp::delivery::{self, Properties};
+use fedora_messaging::{Message, Registry};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -47,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         content_encoding: ENCODINGS[usize::from(pick) % ENCODINGS.len()].map(str::to_owned),
         ..Properties::default()
     };
-    if let Ok(decoded) = registry().receive("fuzz.build.v1", props, body) {
+    if let Ok(decoded) = delivery::receive(registry(), "fuzz.build.v1", props, body) {
         // Whatever was accepted can be written back out.
         let env = decoded.envelope();
         let _ = env.body_bytes();

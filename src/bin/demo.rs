@@ -7,10 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fedora_messaging::config::{Config, QueueConfig};
-use fedora_messaging::consume::{Consumer, HandlerError, Received, Stopped};
-use fedora_messaging::publish::{PublishError, Publisher};
-use fedora_messaging::{lines, Message, Properties, Registry};
+use fedora_messaging::amqp::config::{Config, QueueConfig};
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received, Stopped};
+use fedora_messaging::amqp::delivery::{self, Properties};
+use fedora_messaging::amqp::publish::{PublishError, Publisher};
+use fedora_messaging::{lines, Message, Registry};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +66,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Err(e) = publisher.connect().await {
         return Err(no_broker(&config, &e).into());
     }
-    let uri = fedora_messaging::connection::parse_url(config.amqp_url.expose())?;
+    let uri = fedora_messaging::amqp::connection::parse_url(config.amqp_url.expose())?;
     println!(
         "broker:    connected to {}:{} vhost {:?} as {}",
         uri.authority.host, uri.authority.port, uri.vhost, uri.authority.userinfo.username
@@ -137,7 +138,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // What a consumer does with a body that breaks the schema: a typed error, never the handler.
     let registry = Registry::new().with::<BuildComplete>()?;
-    let bad = registry.receive(
+    let bad = delivery::receive(
+        &registry,
         &received.topic,
         Properties {
             headers: Some(received.headers.clone()),

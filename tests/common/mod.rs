@@ -8,7 +8,7 @@ pub(crate) mod traffic;
 use std::process::Command;
 use std::time::Duration;
 
-use fedora_messaging::config::Config;
+use fedora_messaging::amqp::config::Config;
 use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties};

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fedora_messaging::consume::{HandlerError, Received};
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::consume::{HandlerError, Received};
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::BaseMessage;
 use serde_json::json;
 use tokio::task::JoinHandle;

@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fedora_messaging::config::Config;
-use fedora_messaging::consume::{Consumer, HandlerError, Received};
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::config::Config;
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::{BaseMessage, Envelope, Message, Registry, Severity};
 use generated::AnyMessage;
 use schemars::JsonSchema;

@@ -84,7 +84,7 @@ fn def_tokens(def: &Def, model: &Model, extra_doc: &str) -> TokenStream {
                     quote! {
                         #fdoc
                         #rename
-                        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "::fedora_messaging::generated::present")]
+                        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "::fedora_messaging::__private::generated::present")]
                         pub #fname: Option<#ty>,
                     }
                 }
@@ -158,7 +158,7 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
     if let Some(t) = &a.summary {
         out.extend(quote! {
             fn summary(&self) -> String {
-                ::fedora_messaging::generated::render(&::fedora_messaging::generated::body(self), #t)
+                ::fedora_messaging::__private::generated::render(&::fedora_messaging::__private::generated::body(self), #t)
                     .unwrap_or_else(|| self.topic().into_owned())
             }
         });
@@ -166,7 +166,7 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
     if let Some(t) = &a.url {
         out.extend(quote! {
             fn url(&self) -> Option<String> {
-                ::fedora_messaging::generated::render(&::fedora_messaging::generated::body(self), #t)
+                ::fedora_messaging::__private::generated::render(&::fedora_messaging::__private::generated::body(self), #t)
             }
         });
     }
@@ -179,7 +179,7 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
     if let Some(p) = &a.agent {
         out.extend(quote! {
             fn agent_name(&self) -> Option<String> {
-                ::fedora_messaging::generated::first(&::fedora_messaging::generated::body(self), #p)
+                ::fedora_messaging::__private::generated::first(&::fedora_messaging::__private::generated::body(self), #p)
             }
         });
     }
@@ -190,7 +190,7 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
         let m = ident(method);
         out.extend(quote! {
             fn #m(&self) -> Vec<String> {
-                ::fedora_messaging::generated::collect(&::fedora_messaging::generated::body(self), &[#(#list),*])
+                ::fedora_messaging::__private::generated::collect(&::fedora_messaging::__private::generated::body(self), &[#(#list),*])
             }
         });
     }
@@ -252,7 +252,7 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
                 const DEPRECATED: bool = #deprecated;
 
                 fn body_schema() -> Value {
-                    ::fedora_messaging::generated::schema(Self::SCHEMA_JSON)
+                    ::fedora_messaging::__private::generated::schema(Self::SCHEMA_JSON)
                 }
 
                 fn to_body(&self) -> Result<Value, ::fedora_messaging::serde_json::Error> {

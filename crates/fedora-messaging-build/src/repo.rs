@@ -413,7 +413,7 @@ pub(crate) fn template_pointers(t: &str) -> Vec<&str> {
     out
 }
 
-/// The filters an accessor may end with (`fedora_messaging::generated::FILTERS`).
+/// The filters an accessor may end with (`fedora_messaging::__private::generated::FILTERS`).
 const FILTERS: &[&str] = &["nvr-name", "mentions"];
 
 fn check_pointer(accessor: &str) -> Result<(), String> {

@@ -6,8 +6,8 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use fedora_messaging::config::Config;
-use fedora_messaging::consume::{ConsumeError, Consumer, HandlerError, Received, Stopped};
+use fedora_messaging::amqp::config::Config;
+use fedora_messaging::amqp::consume::{ConsumeError, Consumer, HandlerError, Received, Stopped};
 use fedora_messaging::lines;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::AsyncWriteExt;

@@ -10,7 +10,7 @@ mod validate;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use fedora_messaging::config::Config;
+use fedora_messaging::amqp::config::Config;
 
 use crate::args::{Cli, Command};
 

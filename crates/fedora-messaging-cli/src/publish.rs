@@ -3,9 +3,9 @@
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
-use fedora_messaging::config::Config;
+use fedora_messaging::amqp::config::Config;
+use fedora_messaging::amqp::publish::{PublishError, Publisher};
 use fedora_messaging::lines;
-use fedora_messaging::publish::{PublishError, Publisher};
 
 use crate::args::PublishArgs;
 

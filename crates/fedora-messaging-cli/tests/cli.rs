@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::{lines, BaseMessage};
 use serde_json::json;
 
@@ -147,7 +147,7 @@ async fn publish_sends_every_line_keeping_ids() {
             .as_str(),
         "keep-me"
     );
-    let headers = fedora_messaging::wire::from_basic_properties(&second.delivery.properties)
+    let headers = fedora_messaging::amqp::wire::from_basic_properties(&second.delivery.properties)
         .headers
         .unwrap();
     assert_eq!(headers["sent-at"], "2020-01-01T00:00:00+00:00");
@@ -436,9 +436,10 @@ async fn python_record_file_is_published_by_this_cli() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     for want in &from_python {
         let got = common::get(&ch, &check).await;
-        let got_headers = fedora_messaging::wire::from_basic_properties(&got.delivery.properties)
-            .headers
-            .unwrap();
+        let got_headers =
+            fedora_messaging::amqp::wire::from_basic_properties(&got.delivery.properties)
+                .headers
+                .unwrap();
         assert_eq!(
             got.delivery
                 .properties

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
-use fedora_messaging::publish::Publisher;
+use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::BaseMessage;
 use serde_json::json;
 

@@ -25,10 +25,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench_message::{message, BenchMessageV1};
-use fedora_messaging::config::{Config, QueueConfig};
-use fedora_messaging::consume::{Consumer, HandlerError, Received};
-use fedora_messaging::publish::Publisher;
-use fedora_messaging::{wire, Envelope, Registry};
+use fedora_messaging::amqp::config::{Config, QueueConfig};
+use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
+use fedora_messaging::amqp::publish::Publisher;
+use fedora_messaging::amqp::wire;
+use fedora_messaging::{Envelope, Registry};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
@@ -175,7 +176,7 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
         size,
         "the body is exactly SIZE bytes, as the baseline's"
     );
-    let traffic = (body, wire::to_basic_properties(&env.properties()).unwrap());
+    let traffic = (body, wire::to_basic_properties(&fedora_messaging::amqp::delivery::properties(&env)).unwrap());
     let (conn, ch) = channel().await;
     ch.confirm_select(ConfirmSelectOptions::default())
         .await

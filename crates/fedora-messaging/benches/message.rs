@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fedora_messaging::{lines, Envelope, Properties, Registry};
+use fedora_messaging::amqp::delivery::{self, Properties};
+use fedora_messaging::{lines, Envelope, Registry};
 
 #[path = "support/bench_message.rs"]
 mod bench_message;
@@ -20,7 +21,7 @@ fn benches(c: &mut Criterion) {
     let registry = Registry::new().with::<BenchMessageV1>().unwrap();
     let props = Properties {
         content_encoding: Some("utf-8".into()),
-        ..env.properties()
+        ..delivery::properties(&env)
     };
     let body = env.body_bytes();
 
@@ -53,15 +54,11 @@ fn benches(c: &mut Criterion) {
     // Python: message.loads(text) per message
     g.bench_function("loads", |b| b.iter(|| lines::parse_line(&line, 1).unwrap()));
     g.bench_function("receive typed (decode+validate)", |b| {
-        b.iter(|| {
-            registry
-                .receive("bench.publish", props.clone(), &body)
-                .unwrap()
-        })
+        b.iter(|| delivery::receive(&registry, "bench.publish", props.clone(), &body).unwrap())
     });
     g.bench_function("receive envelope (decode+base validate)", |b| {
         b.iter(|| {
-            let e = Envelope::from_delivery("bench.publish", props.clone(), &body).unwrap();
+            let e = delivery::envelope("bench.publish", props.clone(), &body).unwrap();
             e.validate_base().unwrap();
             e
         })

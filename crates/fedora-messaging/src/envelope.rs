@@ -1,7 +1,5 @@
-//! [`Envelope`]: any message on the bus, untyped — how one is built from a typed [`Message`], read
-//! from a delivery, and decoded back into a typed message.
-
-use std::borrow::Cow;
+//! [`Envelope`]: any message on the bus, untyped — how one is built from a typed [`Message`] and
+//! decoded back into a typed message. Reading one off a transport is that transport's job.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -9,7 +7,7 @@ use serde_json::Value;
 use crate::headers::{self, FilterKind, HeaderError, Headers, Stamp};
 use crate::message::Message;
 use crate::pyjson::{self, Style};
-use crate::schema::{self, Part, SchemaError, ValidationError};
+use crate::schema::{self, CompiledSchema, Part, SchemaError, ValidationError};
 use crate::severity::Severity;
 use crate::topic::{self, TopicError};
 
@@ -25,7 +23,8 @@ pub const DELIVERY_MODE_PERSISTENT: u8 = 2;
 /// It holds everything Python's `Message` carries on the wire, so a message read from the bus and
 /// published again (or written to a `record` file and read back) loses nothing. Build one from a
 /// typed message with [`Envelope::from_message`] or [`Envelope::builder`]; turn it back into one
-/// with [`Envelope::decode`] or a [`Registry`](crate::Registry).
+/// with [`Envelope::decode`] or a [`Registry`](crate::Registry). A transport reads one from what it
+/// received (AMQP: `amqp::delivery`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {
     /// The topic: for a received message, the full routing key (any prefix included, as in Python).
@@ -50,6 +49,7 @@ pub struct Envelope {
 
 /// A message that could not be made into an [`Envelope`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// The topic or routing key is malformed.
     #[error(transparent)]
@@ -69,6 +69,7 @@ pub enum BuildError {
 
 /// An envelope that could not become the typed message asked for.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The `fedora_messaging_schema` header names another schema (or none).
     #[error("expected a {expected:?} message, got {}", found.as_deref().map(|f| format!("{f:?}")).unwrap_or_else(|| "one with no schema header".into()))]
@@ -92,59 +93,6 @@ pub enum DecodeError {
         /// Why.
         source: serde_json::Error,
     },
-}
-
-/// A delivery whose body cannot be read. Python raises `ValidationError` for all of these; the
-/// consumer rejects such a message without requeueing it, and the handler never sees it.
-#[derive(Debug, thiserror::Error)]
-pub enum ReceiveError {
-    /// The body is not valid in its content encoding.
-    #[error("the body is not valid {encoding}: invalid byte at offset {offset}")]
-    BadEncoding {
-        /// The encoding.
-        encoding: String,
-        /// Offset of the first invalid byte.
-        offset: usize,
-    },
-    /// A content encoding this library cannot decode.
-    #[error("unsupported content encoding {encoding:?}: expected utf-8, ascii or latin-1")]
-    UnsupportedEncoding {
-        /// The encoding.
-        encoding: String,
-    },
-    /// The body is not JSON.
-    #[error("the body is not JSON: {message} (line {line}, column {column})")]
-    NotJson {
-        /// The parser's message.
-        message: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// The headers or body do not match the schema.
-    #[error(transparent)]
-    Validation(#[from] ValidationError),
-    /// The body matches its schema but not its registered Rust type, or that type's schema is broken.
-    #[error(transparent)]
-    Decode(Box<DecodeError>),
-}
-
-/// The AMQP properties of a delivery, as the transport hands them over (every one may be missing).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Properties {
-    /// The headers table; `None` when the delivery had none.
-    pub headers: Option<Headers>,
-    /// `content_type`.
-    pub content_type: Option<String>,
-    /// `content_encoding`.
-    pub content_encoding: Option<String>,
-    /// `message_id`.
-    pub message_id: Option<String>,
-    /// `priority`.
-    pub priority: Option<u8>,
-    /// `delivery_mode`.
-    pub delivery_mode: Option<u8>,
 }
 
 impl Envelope {
@@ -172,67 +120,6 @@ impl Envelope {
             priority: None,
             sent_at: None,
             id: None,
-        }
-    }
-
-    /// Reads a delivery as Python's `get_message` does: missing headers become `{}`, a missing
-    /// content encoding means UTF-8, the body must decode and parse as JSON. Nothing is validated
-    /// against a schema here; see [`Registry::decode`](crate::Registry::decode).
-    pub fn from_delivery(
-        routing_key: &str,
-        properties: Properties,
-        body: &[u8],
-    ) -> Result<Self, ReceiveError> {
-        let Properties {
-            headers,
-            content_type,
-            content_encoding,
-            message_id,
-            priority,
-            delivery_mode,
-        } = properties;
-        let headers = headers.unwrap_or_else(|| {
-            tracing::error!(
-                topic = routing_key,
-                "message has no headers; a publisher is misbehaving"
-            );
-            Headers::new()
-        });
-        let encoding = content_encoding.as_deref().unwrap_or_else(|| {
-            tracing::error!(
-                topic = routing_key,
-                "message has no content encoding; assuming utf-8"
-            );
-            CONTENT_ENCODING
-        });
-        let text = decode_text(body, encoding)?;
-        let body: Value = serde_json::from_str(&text).map_err(|e| ReceiveError::NotJson {
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
-        })?;
-        Ok(Self {
-            topic: routing_key.to_owned(),
-            body,
-            headers,
-            id: message_id,
-            priority,
-            queue: None,
-            content_type,
-            content_encoding,
-            delivery_mode,
-        })
-    }
-
-    /// The AMQP properties to publish this envelope with.
-    pub fn properties(&self) -> Properties {
-        Properties {
-            headers: Some(self.headers.clone()),
-            content_type: self.content_type.clone(),
-            content_encoding: self.content_encoding.clone(),
-            message_id: self.id.clone(),
-            priority: self.priority,
-            delivery_mode: self.delivery_mode,
         }
     }
 
@@ -324,10 +211,8 @@ impl Envelope {
 
     /// Checks the envelope against `M`'s schema (and the base schemas), as Python's `validate()`.
     pub fn validate_as<M: Message>(&self) -> Result<(), DecodeError> {
-        self.validate_base()?;
         let validator = schema::body_validator::<M>()?;
-        validator.check(&self.body, M::SCHEMA_NAME, Part::Body)?;
-        Ok(())
+        Ok(self.check_with(&validator, M::SCHEMA_NAME)?)
     }
 
     /// The typed message, if the schema header names `M`'s schema and the envelope validates.
@@ -347,49 +232,35 @@ impl Envelope {
                 found: self.schema_name().map(str::to_owned),
             });
         }
-        self.decode_unchecked()
-    }
-
-    /// Like [`Envelope::decode`] without checking the schema header (validation still runs).
-    pub fn decode_unchecked<M: Message>(&self) -> Result<M, DecodeError> {
-        self.validate_as::<M>()?;
-        M::from_body(self.body.clone(), &self.topic, self.severity()).map_err(|source| {
-            DecodeError::Deserialize {
-                schema_name: M::SCHEMA_NAME,
-                source,
-            }
+        let validator = schema::body_validator::<M>()?;
+        self.check_then_decode(&validator, M::SCHEMA_NAME, |env| {
+            M::from_body(env.body.clone(), &env.topic, env.severity())
         })
     }
-}
 
-fn decode_text<'a>(body: &'a [u8], encoding: &str) -> Result<Cow<'a, str>, ReceiveError> {
-    let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(encoding));
-    let bad = |offset| ReceiveError::BadEncoding {
-        encoding: encoding.into(),
-        offset,
-    };
-    if is(&["utf-8", "utf8", "utf_8"]) {
-        std::str::from_utf8(body)
-            .map(Cow::Borrowed)
-            .map_err(|e| bad(e.valid_up_to()))
-    } else if is(&["ascii", "us-ascii", "us_ascii"]) {
-        match body.iter().position(|b| !b.is_ascii()) {
-            Some(offset) => Err(bad(offset)),
-            // ASCII is valid UTF-8.
-            None => Ok(String::from_utf8_lossy(body)),
-        }
-    } else if is(&[
-        "latin-1",
-        "latin1",
-        "latin_1",
-        "iso-8859-1",
-        "iso8859-1",
-        "iso_8859_1",
-    ]) {
-        Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()))
-    } else {
-        Err(ReceiveError::UnsupportedEncoding {
-            encoding: encoding.into(),
+    /// The base schemas, then the body against `validator` (the schema registered as `name`): the
+    /// one validation path of typed reads, whether by type ([`Envelope::decode`]) or by name
+    /// ([`Registry`](crate::Registry)).
+    pub(crate) fn check_with(
+        &self,
+        validator: &CompiledSchema,
+        name: &str,
+    ) -> Result<(), ValidationError> {
+        self.validate_base()?;
+        validator.check(&self.body, name, Part::Body)
+    }
+
+    /// [`Envelope::check_with`], then `decode`: validate, then decode, for every typed read.
+    pub(crate) fn check_then_decode<T>(
+        &self,
+        validator: &CompiledSchema,
+        name: &'static str,
+        decode: impl FnOnce(&Envelope) -> Result<T, serde_json::Error>,
+    ) -> Result<T, DecodeError> {
+        self.check_with(validator, name)?;
+        decode(self).map_err(|source| DecodeError::Deserialize {
+            schema_name: name,
+            source,
         })
     }
 }
@@ -508,30 +379,6 @@ pub fn new_id() -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn encodings() {
-        assert_eq!(decode_text("é".as_bytes(), "UTF-8").unwrap(), "é");
-        assert_eq!(decode_text(&[0xe9], "latin-1").unwrap(), "é");
-        assert!(matches!(
-            decode_text(&[b'{', 0xff], "utf-8"),
-            Err(ReceiveError::BadEncoding { offset: 1, .. })
-        ));
-        assert!(matches!(
-            decode_text(b"{}", "utf-16"),
-            Err(ReceiveError::UnsupportedEncoding { .. })
-        ));
-    }
-
-    #[test]
-    fn not_json_names_the_place() {
-        let err =
-            Envelope::from_delivery("a.b", Properties::default(), b"{\"x\":\n nope}").unwrap_err();
-        assert!(
-            matches!(err, ReceiveError::NotJson { line: 2, .. }),
-            "{err}"
-        );
-    }
 
     #[test]
     fn same_message_ignores_sent_at_and_id() {

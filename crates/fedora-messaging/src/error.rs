@@ -1,6 +1,8 @@
-//! [`Error`]: every error of this crate in one type, for callers that do not tell them apart.
+//! [`Error`]: every error of the message model in one type, for callers that do not tell them
+//! apart. The transports have their own (`amqp::publish::PublishError`,
+//! `amqp::consume::ConsumeError`, `amqp::config::ConfigError`, …), which name the broker's part.
 
-use crate::envelope::{BuildError, DecodeError, ReceiveError};
+use crate::envelope::{BuildError, DecodeError};
 use crate::headers::HeaderError;
 use crate::lines::LoadError;
 use crate::registry::RegistryError;
@@ -8,8 +10,8 @@ use crate::schema::{SchemaError, ValidationError};
 use crate::severity::InvalidSeverity;
 use crate::topic::TopicError;
 
-/// Any error of this crate. Each module's functions return their own precise error; this one takes
-/// all of them through `?`.
+/// Any error of the message model. Each module's functions return their own precise error; this
+/// one takes all of them through `?`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -34,9 +36,6 @@ pub enum Error {
     /// See [`DecodeError`].
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// See [`ReceiveError`].
-    #[error(transparent)]
-    Receive(#[from] ReceiveError),
     /// See [`LoadError`].
     #[error(transparent)]
     Load(#[from] LoadError),

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::envelope::{DecodeError, Envelope, Properties, ReceiveError};
-use crate::headers;
+use crate::envelope::{DecodeError, Envelope};
 use crate::message::{BaseMessage, DynMessage, Message};
-use crate::schema::{self, CompiledSchema, Part, SchemaError, ValidationError};
+use crate::schema::{self, CompiledSchema, SchemaError, ValidationError};
 
 /// A message type that cannot be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// Another type is registered under the same schema name.
     #[error("schema name {name:?} is registered twice ({first} and {second})")]
@@ -181,7 +181,7 @@ impl Registry {
         self.entries.keys().copied()
     }
 
-    fn entry_for(&self, envelope: &Envelope) -> Option<&Entry> {
+    fn entry_for(&self, envelope: &Envelope) -> Option<(&'static str, &Entry)> {
         match envelope.schema_name() {
             None => {
                 tracing::error!(
@@ -192,7 +192,7 @@ impl Registry {
                 None
             }
             Some(name) => {
-                let found = self.entries.get(name);
+                let found = self.entries.get_key_value(name).map(|(k, e)| (*k, e));
                 if found.is_none() {
                     let hint = match envelope.schema_package() {
                         Some(pkg) => format!("the schema is in package {pkg:?}"),
@@ -212,60 +212,26 @@ impl Registry {
     /// Validates `envelope` as Python's `Message.validate()` does for the class its schema header
     /// names: the base header and body schemas, then the registered body schema if there is one.
     pub fn validate(&self, envelope: &Envelope) -> Result<(), ValidationError> {
-        self.entry_for(envelope).map_or_else(
-            || envelope.validate_base(),
-            |entry| Self::validate_with(entry, envelope),
-        )
-    }
-
-    fn validate_with(entry: &Entry, envelope: &Envelope) -> Result<(), ValidationError> {
-        envelope.validate_base()?;
-        let name = envelope.schema_name().unwrap_or(headers::BASE_SCHEMA_NAME);
-        entry.validator.check(&envelope.body, name, Part::Body)
+        match self.entry_for(envelope) {
+            None => envelope.validate_base(),
+            Some((name, entry)) => envelope.check_with(&entry.validator, name),
+        }
     }
 
     /// Validates `envelope` and decodes it into its registered type (see [`Decoded`]).
     pub fn decode(&self, envelope: Envelope) -> Result<Decoded, DecodeError> {
-        let Some(entry) = self.entry_for(&envelope) else {
+        let Some((name, entry)) = self.entry_for(&envelope) else {
             envelope.validate_base()?;
             return Ok(Decoded::Unknown { envelope });
         };
-        Self::validate_with(entry, &envelope)?;
+        let message = envelope.check_then_decode(&entry.validator, name, entry.decode)?;
         if entry.deprecated {
             tracing::warn!(
-                schema = envelope.schema_name().unwrap_or_default(),
+                schema = name,
                 topic = %envelope.topic,
                 "received a message of a deprecated schema; its consumers should move to the newer version"
             );
         }
-        match (entry.decode)(&envelope) {
-            Ok(message) => Ok(Decoded::Known { message, envelope }),
-            Err(source) => Err(DecodeError::Deserialize {
-                schema_name: entry_name(self, &envelope),
-                source,
-            }),
-        }
+        Ok(Decoded::Known { message, envelope })
     }
-
-    /// The whole receive path of Python's `get_message`: read the delivery, validate, decode.
-    /// Every error means "reject without requeue": the handler must not see the message.
-    pub fn receive(
-        &self,
-        routing_key: &str,
-        properties: Properties,
-        body: &[u8],
-    ) -> Result<Decoded, ReceiveError> {
-        let envelope = Envelope::from_delivery(routing_key, properties, body)?;
-        self.decode(envelope).map_err(|e| match e {
-            DecodeError::Validation(v) => ReceiveError::Validation(v),
-            other => ReceiveError::Decode(Box::new(other)),
-        })
-    }
-}
-
-fn entry_name(registry: &Registry, envelope: &Envelope) -> &'static str {
-    envelope
-        .schema_name()
-        .and_then(|n| registry.entries.get_key_value(n).map(|(k, _)| *k))
-        .unwrap_or(headers::BASE_SCHEMA_NAME)
 }

@@ -10,7 +10,7 @@ use lapin::protocol::BasicProperties;
 use lapin::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};
 use serde_json::{Map, Number, Value};
 
-use crate::envelope::Properties;
+use super::delivery::Properties;
 use crate::headers::{HeaderError, Headers};
 
 /// `headers` as an AMQP field table.
@@ -88,6 +88,62 @@ fn float(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
+/// A queue or binding argument (from `config.toml`) that has no AMQP form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+#[error("argument {key} cannot be sent to the broker: {reason}")]
+pub struct ArgumentError {
+    /// The argument's key, dotted for a nested table (`x-args.when`).
+    pub key: String,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// Queue or binding `arguments` from `config.toml` as an AMQP field table, with pika's encodings
+/// (as [`to_field_table`]). TOML date-times have no AMQP form here and keys are at most 255 bytes:
+/// either is an error naming the key, never a silently empty table.
+pub fn arguments_table(arguments: &toml::Table) -> Result<FieldTable, ArgumentError> {
+    arguments_at(arguments, "")
+}
+
+fn arguments_at(arguments: &toml::Table, prefix: &str) -> Result<FieldTable, ArgumentError> {
+    let mut table = FieldTable::default();
+    for (k, v) in arguments {
+        let key = format!("{prefix}{k}");
+        let name = ShortString::try_new(k.as_str()).map_err(|_| ArgumentError {
+            key: key.clone(),
+            reason: "a key is at most 255 bytes long",
+        })?;
+        table.insert(name, toml_to_amqp(v, &key)?);
+    }
+    Ok(table)
+}
+
+fn toml_to_amqp(v: &toml::Value, key: &str) -> Result<AMQPValue, ArgumentError> {
+    Ok(match v {
+        toml::Value::String(s) => AMQPValue::LongString(LongString::from(s.as_str())),
+        toml::Value::Integer(i) => match i32::try_from(*i) {
+            Ok(small) => AMQPValue::LongInt(small),
+            Err(_) => AMQPValue::LongLongInt(*i),
+        },
+        toml::Value::Float(f) => AMQPValue::Double(*f),
+        toml::Value::Boolean(b) => AMQPValue::Boolean(*b),
+        toml::Value::Datetime(_) => {
+            return Err(ArgumentError {
+                key: key.to_owned(),
+                reason: "a TOML date-time has no AMQP form; write it as a number or a string",
+            })
+        }
+        toml::Value::Array(items) => AMQPValue::FieldArray(FieldArray::from(
+            items
+                .iter()
+                .map(|i| toml_to_amqp(i, key))
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        toml::Value::Table(t) => AMQPValue::FieldTable(arguments_at(t, &format!("{key}."))?),
+    })
+}
+
 /// The lapin properties for `p`.
 pub fn to_basic_properties(p: &Properties) -> Result<BasicProperties, HeaderError> {
     let mut out = BasicProperties::default();
@@ -128,6 +184,31 @@ pub fn from_basic_properties(p: &BasicProperties) -> Properties {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn arguments_convert_or_name_the_bad_key() {
+        let t: toml::Table = toml::from_str(
+            "x-max-priority = 10\nx-big = 5000000000\nx-dlx = \"dead\"\nx-ratio = 0.5\nx-on = true\nx-list = [1, \"a\"]\nx-nested = { k = \"v\" }\n",
+        )
+        .unwrap();
+        let f = arguments_table(&t).unwrap();
+        let get = |k: &str| f.inner().get(k).unwrap().clone();
+        assert_eq!(get("x-max-priority"), AMQPValue::LongInt(10));
+        assert_eq!(get("x-big"), AMQPValue::LongLongInt(5_000_000_000));
+        assert!(matches!(get("x-dlx"), AMQPValue::LongString(_)));
+        assert_eq!(get("x-ratio"), AMQPValue::Double(0.5));
+        assert!(matches!(get("x-nested"), AMQPValue::FieldTable(_)));
+
+        let t: toml::Table = toml::from_str("x-outer = { when = 1979-05-27T07:32:00Z }").unwrap();
+        let e = arguments_table(&t).unwrap_err();
+        assert_eq!(e.key, "x-outer.when");
+        assert!(e.to_string().contains("date-time"), "{e}");
+
+        let mut t = toml::Table::new();
+        t.insert("k".repeat(256), toml::Value::Integer(1));
+        let e = arguments_table(&t).unwrap_err();
+        assert!(e.to_string().contains("255 bytes"), "{e}");
+    }
 
     #[test]
     fn pika_encodings_out() {

@@ -18,15 +18,16 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{Channel, Confirmation, Connection};
 use tokio::sync::Mutex;
 
-use crate::config::Config;
-use crate::connection::{self, ConnectError};
-use crate::envelope::{BuildError, DecodeError, Envelope};
+use super::config::Config;
+use super::connection::{self, ConnectError};
+use super::delivery;
+use super::wire;
+use crate::envelope::{BuildError, Envelope};
 use crate::headers::HeaderError;
 use crate::message::Message;
 use crate::registry::Registry;
-use crate::schema::ValidationError;
+use crate::schema::{self, SchemaError, ValidationError};
 use crate::topic::TopicError;
-use crate::wire;
 
 /// Python's default publish timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,6 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Why a message was not published. Every variant means the broker did not confirm it: it may be
 /// retried, and nothing reported as sent was lost.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PublishError {
     /// The message does not match its schema; nothing was sent.
     #[error(transparent)]
@@ -41,9 +43,9 @@ pub enum PublishError {
     /// The message could not be turned into an envelope; nothing was sent.
     #[error(transparent)]
     Build(#[from] BuildError),
-    /// The message type's schema is broken; nothing was sent.
+    /// The message type's schema does not compile; nothing was sent.
     #[error(transparent)]
-    Decode(#[from] DecodeError),
+    Schema(#[from] SchemaError),
     /// The routing key is malformed or too long; nothing was sent.
     #[error(transparent)]
     Topic(#[from] TopicError),
@@ -70,12 +72,26 @@ pub enum PublishError {
     Timeout {
         /// The timeout.
         after: Duration,
-        /// Why the last attempt failed, if it did.
-        last_error: Option<String>,
+        /// Why the last attempt failed, if it did (also the error's `source()`).
+        #[source]
+        last_error: Option<AttemptError>,
     },
     /// The configuration cannot give a connection at all (bad URL, unreadable TLS files).
     #[error(transparent)]
     Connect(#[from] ConnectError),
+}
+
+/// Why one attempt to publish failed before the deadline; the last one is kept in
+/// [`PublishError::Timeout`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttemptError {
+    /// No connection could be made.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The connection or channel failed while publishing.
+    #[error(transparent)]
+    Channel(#[from] lapin::Error),
 }
 
 struct Link {
@@ -93,7 +109,7 @@ struct Link {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use fedora_messaging::{config::Config, publish::Publisher, BaseMessage};
+/// use fedora_messaging::{amqp::config::Config, amqp::publish::Publisher, BaseMessage};
 /// use serde_json::json;
 ///
 /// let publisher = Publisher::new(Config::load()?);
@@ -137,11 +153,11 @@ impl Publisher {
 
     /// A publisher that never connects: every publish is validated and checked exactly as for
     /// real, then recorded instead of sent (Python's `mock_sends`). Read what was sent with
-    /// [`Publisher::sent`], or check it with [`testing::assert_sent`](crate::testing::assert_sent).
+    /// [`Publisher::sent`], or check it with [`testing::assert_sent`](crate::amqp::testing::assert_sent).
     ///
     /// ```
     /// # tokio_test_block_on(async {
-    /// use fedora_messaging::{config::Config, publish::Publisher, BaseMessage};
+    /// use fedora_messaging::{amqp::config::Config, amqp::publish::Publisher, BaseMessage};
     /// use serde_json::json;
     ///
     /// let publisher = Publisher::mock(Config::default());
@@ -218,7 +234,10 @@ impl Publisher {
         let env = Envelope::builder(message)
             .priority(self.config.publish_priority)
             .build()?;
-        env.validate_as::<M>()?;
+        // The same check as `Envelope::validate_as`, with its two failures kept apart: the message
+        // does not match (Validation), or its type's schema does not compile (Schema).
+        let validator = schema::body_validator::<M>()?;
+        env.check_with(&validator, M::SCHEMA_NAME)?;
         self.send(&self.config.publish_exchange, &env).await?;
         Ok(env)
     }
@@ -245,7 +264,7 @@ impl Publisher {
     /// Sends an already validated envelope and waits for its confirm, all within the timeout.
     async fn send(&self, exchange: &str, envelope: &Envelope) -> Result<(), PublishError> {
         let routing_key = envelope.routing_key(&self.config.topic_prefix)?;
-        let properties = wire::to_basic_properties(&envelope.properties())?;
+        let properties = wire::to_basic_properties(&delivery::properties(envelope))?;
         if let Some(sent) = &self.mock {
             sent.lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -254,7 +273,7 @@ impl Publisher {
         }
         let body = envelope.body_bytes();
         let deadline = Instant::now() + self.timeout;
-        let mut last_error: Option<String> = None;
+        let mut last_error: Option<AttemptError> = None;
         // Every await below (the channel lock, a reconnect, the publish frame, the confirm) counts
         // against the one deadline, whatever state a broken connection leaves the client in.
         let attempt = self.send_until(
@@ -281,9 +300,9 @@ impl Publisher {
         properties: &lapin::BasicProperties,
         body: &[u8],
         deadline: Instant,
-        last_error: &mut Option<String>,
+        last_error: &mut Option<AttemptError>,
     ) -> Result<(), PublishError> {
-        let timed_out = |last_error: Option<String>| PublishError::Timeout {
+        let timed_out = |last_error: Option<AttemptError>| PublishError::Timeout {
             after: self.timeout,
             last_error,
         };
@@ -306,8 +325,8 @@ impl Publisher {
                 Ok(c) => c,
                 Err(e) => {
                     forbidden(&e)?;
-                    *last_error = Some(e.to_string());
                     self.drop_link(link.id, &e).await;
+                    *last_error = Some(e.into());
                     continue;
                 }
             };
@@ -331,8 +350,8 @@ impl Publisher {
                 Ok(Err(e)) => {
                     forbidden(&e)?;
                     tracing::warn!(error = %e, "publish channel lost; publishing again");
-                    *last_error = Some(e.to_string());
                     self.drop_link(link.id, &e).await;
+                    *last_error = Some(e.into());
                 }
             }
         }
@@ -342,7 +361,7 @@ impl Publisher {
     async fn channel(
         &self,
         deadline: Instant,
-        last_error: &mut Option<String>,
+        last_error: &mut Option<AttemptError>,
     ) -> Result<Arc<Link>, PublishError> {
         let mut guard = self.link.lock().await;
         if let Some(link) = guard.as_ref() {
@@ -374,7 +393,7 @@ impl Publisher {
                     // An attempt cut short by the deadline says less than the failure before it
                     // (a refused certificate, a refused connection): keep that one.
                     if !matches!(e, ConnectError::NoAnswer { .. }) || last_error.is_none() {
-                        *last_error = Some(e.to_string());
+                        *last_error = Some(e.into());
                     }
                     let pause = delay.min(deadline.saturating_duration_since(Instant::now()));
                     tokio::time::sleep(pause).await;
@@ -386,9 +405,9 @@ impl Publisher {
 
     async fn open(&self, timeout: Duration) -> Result<Link, ConnectError> {
         let conn = connection::connect(&self.config, timeout).await?;
-        let broker = |e: lapin::Error| ConnectError::Broker {
+        let broker = |source: lapin::Error| ConnectError::Broker {
             url: self.config.amqp_url.redacted(),
-            reason: e.to_string(),
+            source,
         };
         let channel = conn.create_channel().await.map_err(broker)?;
         channel

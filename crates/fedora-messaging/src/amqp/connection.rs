@@ -1,6 +1,7 @@
 //! Connecting to the broker as `config.toml` says: pika-style `amqp_url`, TLS with `[tls]`, SASL
 //! EXTERNAL with a client certificate, and `client_properties`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
@@ -10,10 +11,11 @@ use lapin::uri::{
 };
 use lapin::{Connection, ConnectionProperties};
 
-use crate::config::{redact_url, Config};
+use super::config::{redact_url, Config};
 
 /// A connection that could not be made (Python's `ConnectionException`). The URL in it is redacted.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectError {
     /// `amqp_url` cannot be parsed.
     #[error("invalid amqp_url {url}: {reason}")]
@@ -24,12 +26,14 @@ pub enum ConnectError {
         reason: String,
     },
     /// A `[tls]` file cannot be read.
-    #[error("The \"{setting}\" setting in the \"tls\" section is invalid ({reason})")]
+    #[error("The \"{setting}\" setting in the \"tls\" section is invalid ({}: {source})", path.display())]
     Tls {
         /// `ca_cert`, `certfile` or `keyfile`.
         setting: &'static str,
-        /// Why.
-        reason: String,
+        /// The file it names.
+        path: std::path::PathBuf,
+        /// Why it cannot be used.
+        source: Arc<std::io::Error>,
     },
     /// No answer within the time given to connect.
     #[error("could not connect to {url}: no answer within {after:?}")]
@@ -40,12 +44,12 @@ pub enum ConnectError {
         after: Duration,
     },
     /// The broker could not be reached, or refused the handshake.
-    #[error("could not connect to {url}: {reason} (check the host, the credentials and the vhost permissions)")]
+    #[error("could not connect to {url}: {source} (check the host, the credentials and the vhost permissions)")]
     Broker {
         /// The URL, password redacted.
         url: String,
-        /// Why.
-        reason: String,
+        /// What the client or the broker said.
+        source: lapin::Error,
     },
 }
 
@@ -124,40 +128,27 @@ pub fn parse_url(url: &str) -> Result<AMQPUri, ConnectError> {
 }
 
 fn percent_encoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|e| e.utf8_error())
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// The TLS settings of `[tls]`: CA bundle, and client certificate + key when both are set.
 pub fn tls_config(config: &Config) -> Result<OwnedTLSConfig, ConnectError> {
+    let tls_error = |setting, path: &std::path::Path, e| ConnectError::Tls {
+        setting,
+        path: path.to_owned(),
+        source: Arc::new(e),
+    };
     let read = |setting: &'static str, path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| ConnectError::Tls {
-            setting,
-            reason: format!("{}: {e}", path.display()),
-        })
+        std::fs::read(path).map_err(|e| tls_error(setting, path, e))
     };
     let mut tls = OwnedTLSConfig::default();
     if let Some(ca) = &config.tls.ca_cert {
         let pem = read("ca_cert", ca)?;
-        tls.cert_chain = Some(String::from_utf8(pem).map_err(|_| ConnectError::Tls {
-            setting: "ca_cert",
-            reason: format!("{}: not a PEM file", ca.display()),
+        tls.cert_chain = Some(String::from_utf8(pem).map_err(|_| {
+            let not_pem = std::io::Error::new(std::io::ErrorKind::InvalidData, "not a PEM file");
+            tls_error("ca_cert", ca, not_pem)
         })?);
     }
     if let (Some(cert), Some(key)) = (&config.tls.certfile, &config.tls.keyfile) {
@@ -211,17 +202,14 @@ pub async fn connect(config: &Config, timeout: Duration) -> Result<Connection, C
     }
     let props = connection_properties(config);
     let url = config.amqp_url.redacted();
-    let runtime = lapin::runtime::default_runtime().map_err(|e| ConnectError::Broker {
+    let runtime = lapin::runtime::default_runtime().map_err(|source| ConnectError::Broker {
         url: url.clone(),
-        reason: e.to_string(),
+        source,
     })?;
     let attempt = Connection::connect_uri_with_config(uri, props, tls, runtime);
     match tokio::time::timeout(timeout, attempt).await {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(ConnectError::Broker {
-            url,
-            reason: e.to_string(),
-        }),
+        Ok(Err(source)) => Err(ConnectError::Broker { url, source }),
         Err(_) => Err(ConnectError::NoAnswer {
             url,
             after: timeout,
@@ -235,7 +223,7 @@ mod tests {
 
     #[test]
     fn pika_defaults() {
-        let u = parse_url(crate::config::DEFAULT_AMQP_URL).unwrap();
+        let u = parse_url(crate::amqp::config::DEFAULT_AMQP_URL).unwrap();
         assert_eq!(u.authority.host, "localhost");
         assert_eq!(u.authority.port, 5672);
         assert_eq!(u.authority.userinfo.username, "guest");

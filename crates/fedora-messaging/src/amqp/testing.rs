@@ -5,8 +5,8 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use fedora_messaging::testing::{assert_sent, Expected};
-//! use fedora_messaging::{config::Config, publish::Publisher, BaseMessage};
+//! use fedora_messaging::amqp::testing::{assert_sent, Expected};
+//! use fedora_messaging::{amqp::config::Config, amqp::publish::Publisher, BaseMessage};
 //! use serde_json::json;
 //!
 //! async fn code_under_test(publisher: &Publisher) {
@@ -23,10 +23,10 @@
 //! # });
 //! ```
 
+use super::publish::Publisher;
 use crate::envelope::Envelope;
 use crate::headers;
 use crate::message::Message;
-use crate::publish::Publisher;
 
 /// What one sent message should be.
 #[derive(Debug, Clone)]
@@ -113,7 +113,7 @@ pub fn assert_sent(publisher: &Publisher, expected: &[Expected]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::amqp::config::Config;
     use crate::BaseMessage;
     use serde_json::json;
 

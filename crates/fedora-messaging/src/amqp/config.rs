@@ -40,15 +40,22 @@ const KEYS: [&str; 15] = [
 /// An invalid configuration. `Display` starts with `Configuration error: `, as Python's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Configuration error: {message}")]
+#[non_exhaustive]
 pub struct ConfigError {
     /// What is wrong, naming the key.
     pub message: String,
 }
 
-fn err(message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        message: message.into(),
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
     }
+}
+
+fn err(message: impl Into<String>) -> ConfigError {
+    ConfigError::new(message)
 }
 
 /// An AMQP URL whose password never shows: `Debug` and `Display` print it redacted.
@@ -88,7 +95,7 @@ impl fmt::Display for AmqpUrl {
 /// `url` with the password of its user info replaced by `***`.
 ///
 /// ```
-/// use fedora_messaging::config::redact_url;
+/// use fedora_messaging::amqp::config::redact_url;
 /// assert_eq!(redact_url("amqps://bob:s3cret@broker/%2F"), "amqps://bob:***@broker/%2F");
 /// assert_eq!(redact_url("amqp://broker"), "amqp://broker");
 /// ```
@@ -115,6 +122,7 @@ pub fn redact_url(url: &str) -> String {
 /// A queue's settings (`[queues."name"]`). All four of durable, auto_delete, exclusive and
 /// arguments are required, as in Python.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
 pub struct QueueConfig {
     /// Survives a broker restart.
     pub durable: bool,
@@ -159,6 +167,7 @@ impl QueueConfig {
 
 /// A binding (`[[bindings]]`): queue ← exchange for each routing key.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
 pub struct BindingConfig {
     /// The queue; `""` (the default) is the server-named queue.
     #[serde(default)]
@@ -190,6 +199,7 @@ impl BindingConfig {
 
 /// `[qos]`: how many messages the broker sends before waiting for acks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct QosConfig {
     /// Bytes in flight (0 = no limit).
     pub prefetch_size: u32,
@@ -199,6 +209,7 @@ pub struct QosConfig {
 
 /// `[tls]`: trust and client certificates, used with `amqps` URLs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct TlsConfig {
     /// PEM file with the CA certificates to trust; the system store when unset.
     pub ca_cert: Option<PathBuf>,
@@ -208,8 +219,11 @@ pub struct TlsConfig {
     pub keyfile: Option<PathBuf>,
 }
 
-/// `[monitoring]`: the HTTP health server (off unless a port is set).
+/// `[monitoring]`: where Python's HTTP health server listens (off unless a port is set). Read and
+/// checked here so that a Python service's file loads unchanged; this crate serves no such
+/// endpoint yet.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct MonitoringConfig {
     /// Address to listen on; `""` means all interfaces.
     #[serde(default)]
@@ -220,6 +234,7 @@ pub struct MonitoringConfig {
 
 /// The whole configuration, with Python's defaults for every key the file does not set.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// `amqp_url`.
     pub amqp_url: AmqpUrl,
@@ -327,7 +342,7 @@ impl Config {
     /// The configuration in `text` (TOML), over the defaults.
     ///
     /// ```
-    /// use fedora_messaging::config::Config;
+    /// use fedora_messaging::amqp::config::Config;
     ///
     /// let c = Config::from_toml("topic_prefix = \"org.fedoraproject.prod\"\n[qos]\nprefetch_size = 0\nprefetch_count = 25\n").unwrap();
     /// assert_eq!(c.qos.prefetch_count, 25);
@@ -495,7 +510,10 @@ fn queues(v: Value) -> Result<BTreeMap<String, QueueConfig>, ConfigError> {
             &s,
             &["durable", "auto_delete", "exclusive", "arguments"],
         )?;
-        out.insert(name.clone(), typed(&format!("queues.\"{name}\""), s)?);
+        let queue: QueueConfig = typed(&format!("queues.\"{name}\""), s)?;
+        super::wire::arguments_table(&queue.arguments)
+            .map_err(|e| err(format!("the {name} queue's arguments: {e}")))?;
+        out.insert(name.clone(), queue);
     }
     Ok(out)
 }
@@ -530,7 +548,14 @@ fn bindings(v: Value) -> Result<Vec<BindingConfig>, ConfigError> {
                     )));
                 }
             }
-            typed("bindings", b)
+            let binding: BindingConfig = typed("bindings", b)?;
+            super::wire::arguments_table(&binding.arguments).map_err(|e| {
+                err(format!(
+                    "the binding of queue {:?} to {:?}: its arguments: {e}",
+                    binding.queue, binding.exchange
+                ))
+            })?;
+            Ok(binding)
         })
         .collect()
 }
@@ -538,6 +563,35 @@ fn bindings(v: Value) -> Result<Vec<BindingConfig>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_with_no_amqp_form_are_errors_naming_the_key() {
+        // AMQP table keys are short strings: at most 255 bytes. Such a key used to turn the whole
+        // table into an empty one, silently.
+        let long = format!("x-{}", "k".repeat(300));
+        let e = Config::from_toml(&format!(
+            "[queues.q]\ndurable = true\nauto_delete = false\nexclusive = false\narguments = {{ x-max-priority = 5, {long} = 1 }}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "Configuration error: the q queue's arguments: argument {long} cannot be sent"
+            )),
+            "{e}"
+        );
+        let e = Config::from_toml(&format!(
+            "[[bindings]]\nqueue = \"q\"\nexchange = \"amq.topic\"\nrouting_keys = [\"#\"]\narguments = {{ x-nested = {{ {long} = true }} }}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(&format!("its arguments: argument x-nested.{long}")), "{e}");
+        // Every AMQP-able value still loads.
+        Config::from_toml(
+            "[queues.q]\ndurable = true\nauto_delete = false\nexclusive = false\narguments = { x-max-priority = 5, x-dead-letter-exchange = \"dlx\", x-list = [1, 2.5, true] }\n",
+        )
+        .unwrap();
+    }
 
     #[test]
     fn defaults_are_pythons() {

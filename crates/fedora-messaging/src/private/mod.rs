@@ -1,0 +1,8 @@
+//! Support for generated code. Everything here is called by code that `#[derive(Message)]` or
+//! `fedora-messaging-build` writes, never by hand, and may change in any release.
+
+pub mod derive;
+pub mod generated;
+
+pub use derive::{body_schema_for, collect};
+pub use serde_json;
