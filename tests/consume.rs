@@ -411,6 +411,35 @@ async fn passive_declare_of_a_missing_queue_is_a_bad_declaration() {
     assert_eq!(err.exit_code(), 10);
 }
 
+/// Arguments with no AMQP form (a key over 255 bytes) stop the consumer with a config error naming
+/// the key, before anything is declared; they used to become an empty table without a word.
+#[tokio::test]
+async fn queue_arguments_with_no_amqp_form_are_a_config_error() {
+    let (queue, mut queues, bindings) = queue_for("fm.args");
+    let long = format!("x-{}", "k".repeat(300));
+    for q in queues.values_mut() {
+        q.arguments.insert(long.clone(), 1.into());
+    }
+    let err = Consumer::new(common::config(""))
+        .queues(queues)
+        .bindings(bindings)
+        .run(|_m: Received| async { Ok::<(), HandlerError>(()) })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConsumeError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains(&long), "{err}");
+    assert_eq!(err.exit_code(), 1);
+    // Nothing was declared.
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "list_queues", "name"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&queue),
+        "queue {queue} was declared"
+    );
+}
+
 /// A handler that panics does not take the consumer down, at either concurrency: its message stays
 /// unacked (back in the queue when the consumer closes), the others are handled and acked.
 #[tokio::test]

@@ -131,10 +131,10 @@ pub(crate) struct ConsumeArgs {
     #[arg(long, value_name = "CMD")]
     pub(crate) exec: Option<String>,
     /// How many messages are handled at once.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub(crate) concurrency: usize,
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_negative_numbers = true)]
+    pub(crate) concurrency: u32,
     /// Requeue a failing message at most N times, then drop it (or dead-letter it).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub(crate) max_redeliveries: Option<u32>,
 }
 
@@ -145,8 +145,8 @@ pub(crate) struct PublishArgs {
     /// The exchange to publish to (default: publish_exchange from the config).
     #[arg(long, value_name = "NAME")]
     pub(crate) exchange: Option<String>,
-    /// Seconds to wait for the broker's confirm of each message.
-    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    /// Seconds to wait for the broker's confirm of each message (a positive, finite number).
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = positive_seconds, allow_hyphen_values = true)]
     pub(crate) timeout: f64,
 }
 
@@ -155,7 +155,7 @@ pub(crate) struct RecordArgs {
     /// The file to write (truncated first).
     pub(crate) file: PathBuf,
     /// Stop after this many messages.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true)]
     pub(crate) limit: Option<u64>,
     #[command(flatten)]
     pub(crate) common: ConsumeOptions,
@@ -221,4 +221,36 @@ pub(crate) enum CompatFormat {
     Text,
     Json,
     Github,
+}
+
+/// A number of seconds: finite and above zero. NaN, infinities, zero and negative values are usage
+/// errors (exit 2) that clap reports with the option's name.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!(
+            "{text:?} is not a positive, finite number of seconds"
+        ));
+    }
+    // Durations top out near 584 billion years; anything past a century is a typo.
+    if secs > 3_153_600_000.0 {
+        return Err(format!("{text:?} seconds is more than a century"));
+    }
+    Ok(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positive_seconds;
+
+    #[test]
+    fn seconds_must_be_positive_and_finite() {
+        assert_eq!(positive_seconds("2.5"), Ok(2.5));
+        for bad in ["inf", "-inf", "NaN", "nan", "0", "-1", "1e300", "soon", ""] {
+            assert!(positive_seconds(bad).is_err(), "{bad}");
+        }
+    }
 }

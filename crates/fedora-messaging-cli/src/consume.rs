@@ -73,7 +73,7 @@ pub(crate) async fn consume(config: Config, args: ConsumeArgs) -> i32 {
         }
     };
     let mut consumer = Consumer::new(config)
-        .concurrency(args.concurrency)
+        .concurrency(args.concurrency as usize)
         .stop_on_signals();
     if let Some(n) = args.max_redeliveries {
         consumer = consumer.max_redeliveries(n);

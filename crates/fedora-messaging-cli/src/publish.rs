@@ -41,7 +41,7 @@ pub(crate) async fn publish(config: Config, args: PublishArgs) -> i32 {
     let exchange = args
         .exchange
         .unwrap_or_else(|| config.publish_exchange.clone());
-    let timeout = Duration::from_secs_f64(args.timeout.max(0.001));
+    let timeout = Duration::from_secs_f64(args.timeout);
     let publisher = Publisher::new(config).timeout(timeout);
     for (i, env) in envelopes.iter().enumerate() {
         println!("Publishing message with topic {}", env.topic);

@@ -219,6 +219,43 @@ fn publish_exit_codes_for_timeout_and_refusal() {
     assert!(!text(&out.stderr).contains(pass));
 }
 
+#[test]
+fn bad_numbers_are_usage_errors_naming_the_option() {
+    let dir = tmp();
+    let file = dir.join("one.jsonl");
+    std::fs::write(&file, "{\"topic\": \"a.b\", \"body\": {}}\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["publish", "--timeout", "inf"], "--timeout"),
+        (&["publish", "--timeout", "-inf"], "--timeout"),
+        (&["publish", "--timeout", "NaN"], "--timeout"),
+        (&["publish", "--timeout", "-1"], "--timeout"),
+        (&["publish", "--timeout", "0"], "--timeout"),
+        (&["consume", "--concurrency", "0"], "--concurrency"),
+        (&["consume", "--concurrency", "-2"], "--concurrency"),
+        (
+            &["consume", "--max-redeliveries", "-1"],
+            "--max-redeliveries",
+        ),
+        (&["record", "--limit", "0"], "--limit"),
+    ];
+    for (args, option) in cases {
+        let mut cmd = bin();
+        cmd.args(*args);
+        if args[0] != "consume" {
+            cmd.arg(&file);
+        }
+        // Never reaches a broker: the arguments are refused first.
+        let out = cmd
+            .env("FEDORA_MESSAGING_CONF", dir.join("none.toml"))
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(option), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
 /// `output()` with `input` on stdin.
 trait WriteStdin {
     fn write_stdin_str(&mut self, input: &str) -> std::io::Result<std::process::Output>;

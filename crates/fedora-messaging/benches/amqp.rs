@@ -176,7 +176,10 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
         size,
         "the body is exactly SIZE bytes, as the baseline's"
     );
-    let traffic = (body, wire::to_basic_properties(&fedora_messaging::amqp::delivery::properties(&env)).unwrap());
+    let traffic = (
+        body,
+        wire::to_basic_properties(&fedora_messaging::amqp::delivery::properties(&env)).unwrap(),
+    );
     let (conn, ch) = channel().await;
     ch.confirm_select(ConfirmSelectOptions::default())
         .await

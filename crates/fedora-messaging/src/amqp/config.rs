@@ -585,7 +585,10 @@ mod tests {
         ))
         .unwrap_err()
         .to_string();
-        assert!(e.contains(&format!("its arguments: argument x-nested.{long}")), "{e}");
+        assert!(
+            e.contains(&format!("its arguments: argument x-nested.{long}")),
+            "{e}"
+        );
         // Every AMQP-able value still loads.
         Config::from_toml(
             "[queues.q]\ndurable = true\nauto_delete = false\nexclusive = false\narguments = { x-max-priority = 5, x-dead-letter-exchange = \"dlx\", x-list = [1, 2.5, true] }\n",

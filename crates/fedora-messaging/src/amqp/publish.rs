@@ -449,3 +449,66 @@ fn forbidden(e: &lapin::Error) -> Result<(), PublishError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BaseMessage, Severity};
+    use serde_json::{json, Value};
+
+    /// A message whose body breaks its own schema (`n` must be an integer).
+    #[derive(Debug)]
+    struct Broken;
+
+    impl Message for Broken {
+        const SCHEMA_NAME: &'static str = "test.brokenV1";
+        const TOPIC: Option<&'static str> = Some("test.broken");
+        fn body_schema() -> Value {
+            json!({"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}})
+        }
+        fn to_body(&self) -> Result<Value, serde_json::Error> {
+            Ok(json!({"n": "not a number"}))
+        }
+        fn from_body(_: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
+            Ok(Self)
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("runtime: {e}"))
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_typed_message_that_fails_its_schema_is_a_validation_error_both_ways() {
+        block_on(async {
+            let registry = Arc::new(
+                Registry::new()
+                    .with::<Broken>()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+            let publisher = Publisher::mock(Config::default()).registry(registry);
+            let typed = publisher.publish(&Broken).await;
+            assert!(
+                matches!(&typed, Err(PublishError::Validation(v)) if v.violations[0].instance_path == "/n"),
+                "{typed:?}"
+            );
+            let env = Envelope::from_message(&Broken).unwrap_or_else(|e| panic!("{e}"));
+            let untyped = publisher.publish_envelope(&env).await;
+            assert!(
+                matches!(&untyped, Err(PublishError::Validation(v)) if v.violations[0].instance_path == "/n"),
+                "{untyped:?}"
+            );
+            assert!(publisher.sent().is_empty());
+            // And a good one goes through.
+            publisher
+                .publish(&BaseMessage::new("a.b", json!({})))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(publisher.sent().len(), 1);
+        });
+    }
+}
