@@ -48,8 +48,8 @@ pub enum ErrorKind {
     #[error("missing `{0}`")]
     Missing(&'static str),
     /// A `$ref` points at nothing in its document, or outside it.
-    #[error("unresolvable $ref {0:?}{1}")]
-    UnresolvableRef(String, &'static str),
+    #[error("unresolvable $ref {0:?}: {1}")]
+    UnresolvableRef(String, crate::refs::RefError),
     /// Two messages declare the same `fedora_messaging_schema` name.
     #[error("schema name {name:?} is already used by {other}")]
     DuplicateSchemaName {

@@ -9,6 +9,12 @@
 //! versus absent, and `1` versus `1.0`, so a body decoded and re-encoded is the body received.
 //! One `AnyMessage` enum covers the whole repo.
 //!
+//! # Features
+//!
+//! `codegen` (default) is the generator: [`generate`] and `Builder`, with `syn`, `quote` and
+//! `prettyplease`. Without it the crate only loads and checks schema repos ([`Repo`], [`refs`],
+//! [`keywords`]), which is all `fedora-messaging-compat` needs.
+//!
 //! In `build.rs`:
 //!
 //! ```no_run
@@ -39,24 +45,32 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "codegen")]
 mod emit;
 mod error;
+pub mod keywords;
 mod naming;
+pub mod refs;
 pub mod repo;
+#[cfg(feature = "codegen")]
 mod types;
 
+#[cfg(feature = "codegen")]
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "codegen")]
 use proc_macro2::TokenStream;
+#[cfg(feature = "codegen")]
 use quote::quote;
 
 pub use error::{Error, ErrorKind};
 pub use repo::Repo;
 
-/// The file name [`Builder::compile`] writes in `OUT_DIR`, and `include_messages!` reads.
+/// The file name `Builder::compile` writes in `OUT_DIR`, and `include_messages!` reads.
 pub const OUT_FILE: &str = "fedora_messages.rs";
 
 /// The Rust source for every message of `repo`, formatted.
+#[cfg(feature = "codegen")]
 ///
 /// The output depends only on the repo's contents: same files, same bytes.
 pub fn generate(repo: &Repo) -> Result<String, Error> {
@@ -77,6 +91,7 @@ pub fn generate(repo: &Repo) -> Result<String, Error> {
 }
 
 /// The tokens [`generate`] formats.
+#[cfg(feature = "codegen")]
 pub fn generate_tokens(repo: &Repo) -> Result<TokenStream, Error> {
     let mut apps = Vec::new();
     let mut roots = Vec::new();
@@ -110,6 +125,7 @@ pub fn generate_tokens(repo: &Repo) -> Result<TokenStream, Error> {
 }
 
 /// Generates a schema repo's bindings into `OUT_DIR` from `build.rs`.
+#[cfg(feature = "codegen")]
 #[derive(Debug, Clone)]
 pub struct Builder {
     schemas: PathBuf,
@@ -186,6 +202,7 @@ impl Builder {
 }
 
 /// Every folder and file under `dir`, for cargo: a new file in a folder must rebuild too.
+#[cfg(feature = "codegen")]
 fn watch(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

@@ -15,7 +15,9 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
+use crate::keywords;
 use crate::naming;
+use crate::refs::{escape, unescape, RefError, Refs};
 
 /// A Rust type expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,10 +86,8 @@ struct Converter<'a> {
     by_pointer: HashMap<String, usize>,
     /// (name hint, schema text) → def, so a shape repeated under one name is one type.
     by_shape: HashMap<(String, String), usize>,
-    /// `$anchor` / `#name` ids → their pointer.
-    anchors: HashMap<String, String>,
-    /// The root's own `$id`/`id`, so `"$ref": "<id>#/definitions/x"` is local.
-    base: Option<String>,
+    /// The document's references: its base URI and anchors.
+    refs: Refs<'a>,
     /// How deep [`Converter::ty`] is nested, through subschemas and references.
     depth: usize,
 }
@@ -98,21 +98,15 @@ const MAX_DEPTH: usize = 32;
 
 /// Converts the schema `doc` of the message `root_name` into a model.
 pub(crate) fn convert(file: &Path, doc: &Value, root_name: &str) -> Result<Model, Error> {
-    let base = ["$id", "id"]
-        .iter()
-        .find_map(|k| doc.get(*k).and_then(Value::as_str))
-        .map(|s| s.trim_end_matches('#').to_owned());
     let mut c = Converter {
         file,
         doc,
         defs: Vec::new(),
         by_pointer: HashMap::new(),
         by_shape: HashMap::new(),
-        anchors: HashMap::new(),
-        base,
+        refs: Refs::new(doc),
         depth: 0,
     };
-    collect_anchors(doc, "", &mut c.anchors);
     // Every reference must resolve, also where the types do not look (untyped subschemas).
     c.check_refs(doc, "")?;
     let root = c.named_at("", root_name)?;
@@ -122,66 +116,6 @@ pub(crate) fn convert(file: &Path, doc: &Value, root_name: &str) -> Result<Model
     }
     c.box_cycles();
     Ok(Model { defs: c.defs, root })
-}
-
-fn collect_anchors(v: &Value, ptr: &str, out: &mut HashMap<String, String>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(a) = m.get("$anchor").and_then(Value::as_str) {
-                out.insert(a.to_owned(), ptr.to_owned());
-            }
-            for key in ["$id", "id"] {
-                if let Some(a) = m
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.strip_prefix('#'))
-                {
-                    if !a.is_empty() && !a.starts_with('/') {
-                        out.insert(a.to_owned(), ptr.to_owned());
-                    }
-                }
-            }
-            for (k, sub) in m {
-                collect_anchors(sub, &format!("{ptr}/{}", escape(k)), out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, sub) in a.iter().enumerate() {
-                collect_anchors(sub, &format!("{ptr}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A JSON pointer segment.
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-fn unescape(seg: &str) -> String {
-    seg.replace("~1", "/").replace("~0", "~")
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -206,7 +140,7 @@ impl Converter<'_> {
                             self.resolve(r, &at)?;
                         }
                         // Data, not schemas.
-                        ("enum" | "const" | "examples" | "default", _) => {}
+                        (k, _) if keywords::holds_data(k) => {}
                         _ => self.check_refs(sub, &at)?,
                     }
                 }
@@ -227,31 +161,9 @@ impl Converter<'_> {
 
     /// The pointer a `$ref` names, checked to exist.
     fn resolve(&self, reference: &str, at: &str) -> Result<String, Error> {
-        let unresolvable =
-            |why| self.err(at, ErrorKind::UnresolvableRef(reference.to_owned(), why));
-        let local = match reference.split_once('#') {
-            Some(("", frag)) => frag,
-            Some((doc, frag)) if self.base.as_deref() == Some(doc) => frag,
-            None if self.base.as_deref() == Some(reference) => "",
-            _ => {
-                return Err(unresolvable(
-                    ": only references inside the same file are supported",
-                ))
-            }
-        };
-        let local = percent_decode(local);
-        let ptr = if local.is_empty() || local.starts_with('/') {
-            local
-        } else {
-            match self.anchors.get(&local) {
-                Some(p) => p.clone(),
-                None => return Err(unresolvable(": no such anchor")),
-            }
-        };
-        if self.doc.pointer(&ptr).is_none() {
-            return Err(unresolvable(": nothing at that pointer"));
-        }
-        Ok(ptr)
+        self.refs
+            .pointer(reference)
+            .map_err(|why| self.err(at, ErrorKind::UnresolvableRef(reference.to_owned(), why)))
     }
 
     /// The named type for the schema at `ptr` (a `$ref` target, or the root).
@@ -363,7 +275,7 @@ impl Converter<'_> {
             let Some(r) = r.as_str() else {
                 return Err(self.err(
                     &at,
-                    ErrorKind::UnresolvableRef(r.to_string(), ": not a string"),
+                    ErrorKind::UnresolvableRef(r.to_string(), RefError::NotAString),
                 ));
             };
             let target = self.resolve(r, &at)?;
@@ -382,7 +294,7 @@ impl Converter<'_> {
         if obj.contains_key("const") {
             return Ok(Ty::Value);
         }
-        let types = type_list(obj.get("type"));
+        let types = keywords::type_list(obj);
         let is_object = types.as_ref().is_some_and(|t| t == &["object"]);
         if !is_object {
             for key in ["oneOf", "anyOf"] {
@@ -650,7 +562,10 @@ impl Converter<'_> {
                 }
                 None => m.clone(),
             };
-            let object_like = type_list(m.get("type")).is_none_or(|t| t == ["object"]);
+            let object_like = m
+                .as_object()
+                .and_then(keywords::type_list)
+                .is_none_or(|t| t == ["object"]);
             let Some(p) = m
                 .get("properties")
                 .and_then(Value::as_object)
@@ -783,20 +698,6 @@ fn variant_name(ty: &Ty) -> String {
         Ty::Boxed(_) | Ty::Named(_) => "Other",
     }
     .to_owned()
-}
-
-/// The `type` keyword as a list (`None` when absent or malformed).
-fn type_list(v: Option<&Value>) -> Option<Vec<String>> {
-    match v? {
-        Value::String(s) => Some(vec![s.clone()]),
-        Value::Array(a) => Some(
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
-        _ => None,
-    }
 }
 
 /// Untagged enums take the first variant that fits: integers before numbers, so `1` stays an

@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use fedora_messaging_build::keywords;
+use fedora_messaging_build::refs::{escape, has_ref, Refs};
 use serde_json::{Map, Value};
 
 use crate::finding::{Effect, Effects};
@@ -51,8 +53,8 @@ const MAX_DEPTH: usize = 64;
 /// Every difference between two body schemas.
 pub(crate) fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut walk = Walk {
-        old_root: old,
-        new_root: new,
+        old_refs: Refs::new(old),
+        new_refs: Refs::new(new),
         out: Vec::new(),
         refs_seen: HashSet::new(),
     };
@@ -62,14 +64,10 @@ pub(crate) fn diff(old: &Value, new: &Value) -> Vec<Change> {
 }
 
 struct Walk<'a> {
-    old_root: &'a Value,
-    new_root: &'a Value,
+    old_refs: Refs<'a>,
+    new_refs: Refs<'a>,
     out: Vec<Change>,
     refs_seen: HashSet<(String, String)>,
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// `true` is the empty schema; `false` rejects everything.
@@ -97,60 +95,9 @@ fn shown(v: Option<&Value>) -> String {
     v.map_or("none".to_owned(), Value::to_string)
 }
 
-/// A `$ref`'s target in `root`: a JSON pointer (`#/definitions/x`), the root (`#`), or an anchor
-/// (`#name`, via `$anchor` or a draft-04 `id` fragment).
-fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
-    let fragment = reference.strip_prefix('#')?;
-    if fragment.is_empty() {
-        return Some(root);
-    }
-    if fragment.starts_with('/') {
-        let unescaped = fragment.replace("%25", "%");
-        return root.pointer(&unescaped);
-    }
-    find_anchor(root, fragment)
-}
-
-fn find_anchor<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    match v {
-        Value::Object(m) => {
-            let named = |k: &str| m.get(k).and_then(Value::as_str);
-            if named("$anchor") == Some(name)
-                || named("id")
-                    .or(named("$id"))
-                    .map(|id| id.trim_start_matches('#'))
-                    == Some(name)
-            {
-                return Some(v);
-            }
-            m.values().find_map(|c| find_anchor(c, name))
-        }
-        Value::Array(a) => a.iter().find_map(|c| find_anchor(c, name)),
-        _ => None,
-    }
-}
-
-/// Whether a `$ref` appears anywhere in `v`.
-fn has_ref(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.contains_key("$ref") || m.values().any(has_ref),
-        Value::Array(a) => a.iter().any(has_ref),
-        _ => false,
-    }
-}
-
 /// The types a schema allows; `None` when it does not say (any type).
 fn types(m: &Map<String, Value>) -> Option<BTreeSet<String>> {
-    match m.get("type")? {
-        Value::String(s) => Some(BTreeSet::from([s.clone()])),
-        Value::Array(a) => Some(
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
-        _ => None,
-    }
+    keywords::type_list(m).map(|t| t.into_iter().collect())
 }
 
 /// Whether a type list accepts values of type `t` (`number` covers `integer`).
@@ -238,15 +185,15 @@ impl Walk<'_> {
             if !self.refs_seen.insert(key) {
                 return;
             }
-            let target = |root: &Value, r: &Option<String>, m: &Map<String, Value>| {
+            let target = |refs: &Refs<'_>, r: &Option<String>, m: &Map<String, Value>| {
                 r.as_deref()
-                    .and_then(|r| resolve(root, r))
+                    .and_then(|r| refs.target(r).ok())
                     .map(as_object)
                     .unwrap_or_else(|| m.clone())
             };
             let (ro, rn) = (
-                target(self.old_root, &o_ref, &o),
-                target(self.new_root, &n_ref, &n),
+                target(&self.old_refs, &o_ref, &o),
+                target(&self.new_refs, &n_ref, &n),
             );
             if let (Some(a), Some(b)) = (&o_ref, &n_ref) {
                 if a != b && ro == rn {

@@ -182,13 +182,13 @@ impl Stamp<'_> {
     pub fn apply(&self, user: Headers) -> Result<Headers, HeaderError> {
         check_user_headers(&user)?;
         let mut h = user;
-        h.insert(SCHEMA.into(), self.schema_name.into());
-        if let Some(pkg) = self.schema_package {
-            h.insert(SCHEMA_PACKAGE.into(), pkg.into());
+        Reserved {
+            schema: Some((self.schema_name, self.schema_package)),
+            sent_at: Some(self.sent_at.clone()),
+            severity: Some(self.severity),
+            priority: self.priority.unwrap_or(0),
         }
-        h.insert(SENT_AT.into(), self.sent_at.clone().into());
-        h.insert(SEVERITY.into(), self.severity.value().into());
-        h.insert(PRIORITY.into(), self.priority.unwrap_or(0).into());
+        .write(&mut h);
         for (kind, items) in FilterKind::ALL.iter().zip(&self.filters) {
             for item in items {
                 let name = kind.header_name(item);
@@ -197,6 +197,39 @@ impl Stamp<'_> {
             }
         }
         Ok(h)
+    }
+}
+
+/// The library's own headers, written in Python's order by the one function that writes them, for
+/// a new message ([`Stamp::apply`]) and for a message read from a `record` line whose headers
+/// lack some ([`crate::lines`]). `None` leaves that header as it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Reserved<'a> {
+    /// `fedora_messaging_schema`, and `fedora_messaging_schema_package` when known.
+    pub(crate) schema: Option<(&'a str, Option<&'a str>)>,
+    /// `sent-at`.
+    pub(crate) sent_at: Option<String>,
+    /// `fedora_messaging_severity`.
+    pub(crate) severity: Option<Severity>,
+    /// `priority` (0 when there is no AMQP priority), always written: it mirrors the property.
+    pub(crate) priority: u8,
+}
+
+impl Reserved<'_> {
+    pub(crate) fn write(self, h: &mut Headers) {
+        if let Some((name, package)) = self.schema {
+            h.insert(SCHEMA.into(), name.into());
+            if let Some(pkg) = package {
+                h.insert(SCHEMA_PACKAGE.into(), pkg.into());
+            }
+        }
+        if let Some(sent_at) = self.sent_at {
+            h.insert(SENT_AT.into(), sent_at.into());
+        }
+        if let Some(severity) = self.severity {
+            h.insert(SEVERITY.into(), severity.value().into());
+        }
+        h.insert(PRIORITY.into(), self.priority.into());
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::BufRead;
 use serde_json::{Map, Value};
 
 use crate::envelope::{new_id, Envelope, CONTENT_ENCODING, CONTENT_TYPE, DELIVERY_MODE_PERSISTENT};
-use crate::headers::{self, Headers};
+use crate::headers::{self, Headers, Reserved};
 use crate::pyjson::{self, Style};
 use crate::schema::{self, Part, ValidationError};
 
@@ -170,23 +170,19 @@ pub fn load_message(value: Value) -> Result<Envelope, LoadError> {
         Some(Value::Object(h)) => h,
         _ => Headers::new(),
     };
-    if !headers.contains_key(headers::SCHEMA) {
-        headers.insert(headers::SCHEMA.into(), headers::BASE_SCHEMA_NAME.into());
-        headers.insert(
-            headers::SCHEMA_PACKAGE.into(),
-            headers::BASE_SCHEMA_PACKAGE.into(),
-        );
+    // What the line's headers lack is filled in as a new message gets it: a base message, sent
+    // now, at INFO.
+    let missing = |name: &str| !headers.contains_key(name);
+    Reserved {
+        schema: missing(headers::SCHEMA).then_some((
+            headers::BASE_SCHEMA_NAME,
+            Some(headers::BASE_SCHEMA_PACKAGE),
+        )),
+        sent_at: missing(headers::SENT_AT).then(headers::sent_at_now),
+        severity: missing(headers::SEVERITY).then_some(crate::Severity::Info),
+        priority: priority.unwrap_or(0),
     }
-    if !headers.contains_key(headers::SENT_AT) {
-        headers.insert(headers::SENT_AT.into(), headers::sent_at_now().into());
-    }
-    if !headers.contains_key(headers::SEVERITY) {
-        headers.insert(
-            headers::SEVERITY.into(),
-            crate::Severity::Info.value().into(),
-        );
-    }
-    headers.insert(headers::PRIORITY.into(), priority.unwrap_or(0).into());
+    .write(&mut headers);
     let take_str = |obj: &mut Map<String, Value>, k: &str| match obj.remove(k) {
         Some(Value::String(s)) => Some(s),
         _ => None,
