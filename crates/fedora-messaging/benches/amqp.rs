@@ -1,5 +1,5 @@
 //! End-to-end AMQP benchmark against the local RabbitMQ, in the conditions of the Python baseline
-//! (`shared/bench/python`): a durable queue, persistent messages, publisher confirms, the
+//! (`bench/python`): a durable queue, persistent messages, publisher confirms, the
 //! baseline's `BenchMessageV1` at 200 B and 4 KB. Each path is measured twice in the same run:
 //! through this crate ("ours": typed message, headers, validation, confirms; decode, validation,
 //! typed dispatch and one ack per message) and through a bare lapin loop ("bare": the same bytes,

@@ -1,4 +1,4 @@
-//! CPU paths of a message, on the message the Python baseline measures (`shared/bench/python`:
+//! CPU paths of a message, on the message the Python baseline measures (`bench/python`:
 //! `BenchMessageV1`, a draft-04 schema with 7 typed properties, a nested object, an array, a
 //! pattern and `required`; a 200-byte body). Run with `scripts/bench`; each figure is messages/s.
 

@@ -1,4 +1,4 @@
-//! The message the Python baseline measures (`shared/bench/python`: `BenchMessageV1`, a draft-04
+//! The message the Python baseline measures (`bench/python`: `BenchMessageV1`, a draft-04
 //! schema with 7 typed properties, a nested object, an array, a pattern and `required`), shared by
 //! the benchmarks.
 
