@@ -6,7 +6,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::naming;
-use crate::repo::{Accessors, App, MessageSpec, Repo, Severity};
+use crate::repo::{Accessors, App, MessageSpec, Repo, Severity, Topic};
 use crate::types::{Def, DefKind, Model, Ty};
 
 fn ident(s: &str) -> Ident {
@@ -26,7 +26,7 @@ fn ty_tokens(ty: &Ty, model: &Model) -> TokenStream {
     match ty {
         Ty::Value => quote!(Value),
         Ty::String => quote!(String),
-        Ty::Integer => quote!(i64),
+        Ty::Integer => quote!(::fedora_messaging::Integer),
         Ty::Number => quote!(Number),
         Ty::Bool => quote!(bool),
         Ty::Unit => quote!(()),
@@ -203,7 +203,7 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
     let root = &model.defs[model.root];
     let root_name = ident(&root.name);
     let about = format!(
-        "Schema `{}`, topic `{}`, from `{}`.",
+        "Schema `{}`, topic {}, from `{}`.",
         m.schema_name,
         m.topic,
         m.file
@@ -217,7 +217,22 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
         .enumerate()
         .map(|(i, d)| def_tokens(d, model, if i == model.root { &about } else { "" }));
     let schema_name = &m.schema_name;
-    let topic = &m.topic;
+    let (topic_const, topic_fn) = match &m.topic {
+        Topic::Fixed(t) => (quote!(Some(#t)), quote!()),
+        Topic::Template(t) => (
+            quote!(None),
+            quote! {
+                fn topic(&self) -> ::std::borrow::Cow<'_, str> {
+                    ::std::borrow::Cow::Owned(
+                        ::fedora_messaging::__private::generated::render(&::fedora_messaging::__private::generated::body(self), #t)
+                            .unwrap_or_default(),
+                    )
+                }
+            },
+        ),
+        // Published as `WithTopic<Self>`, which carries the topic.
+        _ => (quote!(None), quote!()),
+    };
     // The header carries the normalized name, as Python's registry reports it.
     let package = match app.package.as_deref().map(naming::schema_package) {
         Some(p) => quote!(Some(#p)),
@@ -247,7 +262,7 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
             impl ::fedora_messaging::Message for #root_name {
                 const SCHEMA_NAME: &'static str = #schema_name;
                 const SCHEMA_PACKAGE: Option<&'static str> = #package;
-                const TOPIC: Option<&'static str> = Some(#topic);
+                const TOPIC: Option<&'static str> = #topic_const;
                 const SEVERITY: ::fedora_messaging::Severity = #severity;
                 const DEPRECATED: bool = #deprecated;
 
@@ -264,9 +279,10 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
                     _topic: &str,
                     _severity: ::fedora_messaging::Severity,
                 ) -> Result<Self, ::fedora_messaging::serde_json::Error> {
-                    ::fedora_messaging::serde_json::from_value(body)
+                    ::fedora_messaging::__private::generated::from_body(body)
                 }
 
+                #topic_fn
                 #accessors
             }
         }
@@ -284,18 +300,24 @@ pub(crate) fn any_message(repo: &Repo, roots: &[(String, String)]) -> TokenStrea
             |c| variants.contains(&c.to_owned()),
         );
         variants.push(v.clone());
-        arms.push((ident(&v), ident(module), ident(root), m.schema_name.clone()));
+        let (module, root) = (ident(module), ident(root));
+        // A message without a fixed topic travels with the one it was sent on.
+        let ty = match m.topic {
+            Topic::PerMessage => quote!(::fedora_messaging::WithTopic<#module::#root>),
+            _ => quote!(#module::#root),
+        };
+        arms.push((ident(&v), ty, m.schema_name.clone()));
     }
-    let decls = arms.iter().map(|(v, module, root, name)| {
+    let decls = arms.iter().map(|(v, ty, name)| {
         let d = format!(" `{name}`");
-        quote! { #[doc = #d] #v(#module::#root), }
+        quote! { #[doc = #d] #v(#ty), }
     });
-    let decode = arms.iter().map(|(v, module, root, name)| {
-        quote! { Some(#name) => envelope.decode::<#module::#root>().map(|m| Some(Self::#v(m))), }
+    let decode = arms.iter().map(|(v, ty, name)| {
+        quote! { Some(#name) => envelope.decode::<#ty>().map(|m| Some(Self::#v(m))), }
     });
-    let names = arms.iter().map(|(_, _, _, name)| quote!(#name));
-    let registers = arms.iter().map(|(_, module, root, _)| {
-        quote! { registry.register::<#module::#root>()?; }
+    let names = arms.iter().map(|(_, _, name)| quote!(#name));
+    let registers = arms.iter().map(|(_, ty, _)| {
+        quote! { registry.register::<#ty>()?; }
     });
     let as_dyn = arms.iter().map(|(v, ..)| quote! { Self::#v(m) => m, });
     let bodies = arms
@@ -304,10 +326,10 @@ pub(crate) fn any_message(repo: &Repo, roots: &[(String, String)]) -> TokenStrea
     let envelopes = arms
         .iter()
         .map(|(v, ..)| quote! { Self::#v(m) => ::fedora_messaging::Envelope::from_message(m), });
-    let froms = arms.iter().map(|(v, module, root, _)| {
+    let froms = arms.iter().map(|(v, ty, _)| {
         quote! {
-            impl From<#module::#root> for AnyMessage {
-                fn from(m: #module::#root) -> Self { Self::#v(m) }
+            impl From<#ty> for AnyMessage {
+                fn from(m: #ty) -> Self { Self::#v(m) }
             }
         }
     });

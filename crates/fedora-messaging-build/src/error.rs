@@ -18,6 +18,23 @@ pub struct Error {
 }
 
 impl Error {
+    /// Every single problem: the errors of a [`ErrorKind::Several`], or this one.
+    pub fn problems(&self) -> Vec<&Error> {
+        match &self.kind {
+            ErrorKind::Several(all) => all.iter().flat_map(Error::problems).collect(),
+            _ => vec![self],
+        }
+    }
+
+    /// `errors` as one error: the only one, or all of them under `root`.
+    pub(crate) fn collect(root: &std::path::Path, mut errors: Vec<Error>) -> Option<Self> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Self::new(root, "", ErrorKind::Several(errors))),
+        }
+    }
+
     pub(crate) fn new(
         file: impl Into<PathBuf>,
         pointer: impl Into<String>,
@@ -50,14 +67,18 @@ pub enum ErrorKind {
     /// A `$ref` points at nothing in its document, or outside it.
     #[error("unresolvable $ref {0:?}: {1}")]
     UnresolvableRef(String, crate::refs::RefError),
-    /// Two messages declare the same `fedora_messaging_schema` name.
-    #[error("schema name {name:?} is already used by {other}")]
+    /// Two messages declare the same `fedora_messaging_schema` name with different schemas (the
+    /// same schema under one name twice is one message, as in Python).
+    #[error("schema name {name:?} is also declared by {other}, with a different schema")]
     DuplicateSchemaName {
         /// The name used twice.
         name: String,
-        /// Where it was first declared.
+        /// The other schema file that declares it.
         other: String,
     },
+    /// A type name given in `messages.toml` is one generated code uses for itself.
+    #[error("type name {0:?} is reserved: generated code refers to its own {0} type by that name; choose another, e.g. {0}Message")]
+    ReservedTypeName(String),
     /// Two messages of one application would get the same Rust type name.
     #[error(
         "Rust type name {name:?} is already used by schema {other:?}; set `type` in messages.toml"
@@ -71,6 +92,10 @@ pub enum ErrorKind {
     /// A manifest value is not acceptable (a bad severity, topic or type name).
     #[error("{0}")]
     Invalid(String),
+    /// Several problems, each with its own file and pointer: the repo is checked in full, so one
+    /// run reports them all.
+    #[error("{} problems:{}", .0.len(), .0.iter().map(|e| format!("\n  {e}")).collect::<String>())]
+    Several(Vec<Error>),
     /// The schema is a JSON value that is not a schema (e.g. a number).
     #[error("not a JSON Schema: expected an object or a boolean, found {0}")]
     NotASchema(&'static str),

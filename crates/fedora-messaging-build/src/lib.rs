@@ -11,7 +11,7 @@
 //!
 //! # Features
 //!
-//! `codegen` (default) is the generator: [`generate`] and `Builder`, with `syn`, `quote` and
+//! `codegen` (default) is the generator: `generate` and `Builder`, with `syn`, `quote` and
 //! `prettyplease`. Without it the crate only loads and checks schema repos ([`Repo`], [`refs`],
 //! [`keywords`]), which is all `fedora-messaging-compat` needs.
 //!
@@ -29,7 +29,7 @@
 //! }
 //! ```
 //!
-//! Without cargo, [`generate`] returns the formatted source:
+//! Without cargo, `generate` returns the formatted source:
 //!
 //! ```
 //! # let dir = std::env::temp_dir().join(format!("fmb-doc-{}", std::process::id()));
@@ -95,12 +95,18 @@ pub fn generate(repo: &Repo) -> Result<String, Error> {
 pub fn generate_tokens(repo: &Repo) -> Result<TokenStream, Error> {
     let mut apps = Vec::new();
     let mut roots = Vec::new();
+    // Every message is tried, so one run reports every schema the generator cannot take.
+    let mut problems = Vec::new();
     for app in &repo.apps {
         let mut modules = Vec::new();
         for m in &app.messages {
-            let model = types::convert(&m.file, &m.schema, &m.type_name)?;
-            modules.push(emit::message_module(app, m, &model));
-            roots.push((app.module.clone(), model.defs[model.root].name.clone()));
+            match types::convert(&m.file, &m.schema, &m.type_name) {
+                Ok(model) => {
+                    modules.push(emit::message_module(app, m, &model));
+                    roots.push((app.module.clone(), model.defs[model.root].name.clone()));
+                }
+                Err(e) => problems.push(e),
+            }
         }
         let module = proc_macro2::Ident::new(&app.module, proc_macro2::Span::call_site());
         let doc = format!(
@@ -119,6 +125,9 @@ pub fn generate_tokens(repo: &Repo) -> Result<TokenStream, Error> {
             pub mod #module { #(#modules)* }
         });
     }
+    if let Some(e) = Error::collect(&repo.root, problems) {
+        return Err(e);
+    }
     let roots: Vec<(String, String)> = roots;
     let any = emit::any_message(repo, &roots);
     Ok(quote! { #(#apps)* #any })
@@ -134,6 +143,7 @@ pub struct Builder {
     cargo: bool,
 }
 
+#[cfg(feature = "codegen")]
 impl Builder {
     /// A builder for the schema repo at `schemas` (relative paths are relative to the package).
     pub fn new(schemas: impl AsRef<Path>) -> Self {

@@ -17,6 +17,11 @@ const RESERVED_TYPES: &[&str] = &[
     "Map", "Number", "BTreeMap", "Message", "Severity",
 ];
 
+/// Whether generated code uses `name` for a type of its own (so a schema type may not take it).
+pub(crate) fn is_reserved_type(name: &str) -> bool {
+    RESERVED_TYPES.contains(&name)
+}
+
 /// Splits text into lowercase ASCII words: on non-alphanumerics and on lower→upper case changes.
 fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -83,6 +88,7 @@ pub(crate) fn pascal(text: &str) -> String {
 
 /// A distribution name as fedora-messaging sends it in `fedora_messaging_schema_package`: PEP 503
 /// normalized, with dashes made underscores (`bodhi-messages` gives `bodhi_messages`).
+#[cfg_attr(not(feature = "codegen"), allow(dead_code))] // used by the generator only
 pub(crate) fn schema_package(distribution: &str) -> String {
     let mut out = String::with_capacity(distribution.len());
     let mut in_separator = false;
@@ -101,6 +107,7 @@ pub(crate) fn schema_package(distribution: &str) -> String {
 }
 
 /// `base`, or `base` with the smallest numeric suffix that `taken` does not hold yet.
+#[cfg_attr(not(feature = "codegen"), allow(dead_code))] // used by the generator only
 pub(crate) fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
     if !taken(base) {
         return base.to_owned();

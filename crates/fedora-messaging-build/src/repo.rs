@@ -19,6 +19,11 @@
 //! packages = ["/comment/update/builds/*/nvr"]
 //! ```
 //!
+//! `topic` is the topic every message of the type has; a topic with `{/pointer}`s is a template
+//! over the body (`copr.build.{/status}`); without `topic` (or with `topic = ""`) each message has
+//! its own, given by the sender (`fedora_messaging::WithTopic`), and any topic is accepted on
+//! receive, as Python classes that set their topic per message do.
+//!
 //! Accessors are JSON pointers into the body; a `*` segment walks every element of an array. A
 //! pointer may end with filters after a `|`: `nvr-name` (the name of a name-version-release) and
 //! `mentions` (the `@user`s of a text), e.g. `packages = ["/update/builds/*/nvr | nvr-name"]`.
@@ -76,8 +81,8 @@ pub struct MessageSpec {
     pub schema: Value,
     /// The file's text, embedded as written.
     pub schema_text: String,
-    /// The topic.
-    pub topic: String,
+    /// Where the topic comes from.
+    pub topic: Topic,
     /// The Rust type name.
     pub type_name: String,
     /// `debug`, `info`, `warning` or `error`.
@@ -86,6 +91,40 @@ pub struct MessageSpec {
     pub deprecated: bool,
     /// The accessor mappings.
     pub accessors: Accessors,
+}
+
+/// Where a message's topic comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Topic {
+    /// Every message of the type has this topic.
+    Fixed(String),
+    /// Built from the body: each `{/pointer}` replaced by the value there.
+    Template(String),
+    /// Each message has its own, given by the sender; any topic is accepted on receive.
+    PerMessage,
+}
+
+impl Topic {
+    /// How the manifest's `topic` reads: absent or empty is per message, `{/` makes a template.
+    fn from_manifest(topic: Option<String>) -> Self {
+        match topic {
+            None => Self::PerMessage,
+            Some(t) if t.trim().is_empty() => Self::PerMessage,
+            Some(t) if t.contains("{/") => Self::Template(t),
+            Some(t) => Self::Fixed(t),
+        }
+    }
+}
+
+impl std::fmt::Display for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixed(t) => write!(f, "`{t}`"),
+            Self::Template(t) => write!(f, "`{t}` (from the body)"),
+            Self::PerMessage => f.write_str("given per message"),
+        }
+    }
 }
 
 /// A message severity, as the manifest names it.
@@ -188,8 +227,11 @@ impl Repo {
             .filter(|p| p.is_dir())
             .collect();
         dirs.sort();
+        // Every problem is collected, so one run reports them all.
+        let mut problems = Vec::new();
         let mut apps = Vec::new();
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        // Schema name → (file, schema) of the message that declared it first.
+        let mut names: BTreeMap<String, (PathBuf, Value)> = BTreeMap::new();
         for dir in dirs {
             let manifest = dir.join(MANIFEST);
             if !manifest.is_file() {
@@ -197,26 +239,35 @@ impl Repo {
             }
             inputs.push(dir.clone());
             inputs.push(manifest.clone());
-            let app = load_app(&dir, &manifest, &mut inputs)?;
-            for m in &app.messages {
-                let here = format!("{}", m.file.display());
-                if let Some(other) = names.insert(m.schema_name.clone(), here) {
-                    return Err(Error::new(
-                        &manifest,
+            let Some(mut app) = load_app(&dir, &manifest, &mut inputs, &mut problems) else {
+                continue;
+            };
+            app.messages.retain(|m| match names.get(&m.schema_name) {
+                None => {
+                    names.insert(m.schema_name.clone(), (m.file.clone(), m.schema.clone()));
+                    true
+                }
+                // One package vendoring another's message: the same schema under the same name
+                // is one message, kept where it was declared first.
+                Some((_, schema)) if *schema == m.schema => false,
+                Some((other, _)) => {
+                    problems.push(Error::new(
+                        &m.file,
                         "",
                         ErrorKind::DuplicateSchemaName {
                             name: m.schema_name.clone(),
-                            other,
+                            other: other.display().to_string(),
                         },
                     ));
+                    false
                 }
-            }
+            });
             apps.push(app);
         }
         let mut modules: BTreeMap<String, PathBuf> = BTreeMap::new();
         for app in &apps {
             if let Some(other) = modules.insert(app.module.clone(), app.dir.clone()) {
-                return Err(Error::new(
+                problems.push(Error::new(
                     &app.dir,
                     "",
                     ErrorKind::Invalid(format!(
@@ -227,7 +278,10 @@ impl Repo {
                 ));
             }
         }
-        Ok(Self { root, apps, inputs })
+        match Error::collect(&root, problems) {
+            Some(e) => Err(e),
+            None => Ok(Self { root, apps, inputs }),
+        }
     }
 
     /// Every message of every application.
@@ -238,10 +292,22 @@ impl Repo {
     }
 }
 
-fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<App, Error> {
-    let text =
-        fs::read_to_string(manifest).map_err(|e| Error::new(manifest, "", ErrorKind::Io(e)))?;
-    let parsed: Manifest = toml::from_str(&text).map_err(|e| {
+/// One application; `None` when its manifest cannot be read at all. Problems with single messages
+/// go to `problems` and leave the message out; the others load.
+fn load_app(
+    dir: &Path,
+    manifest: &Path,
+    inputs: &mut Vec<PathBuf>,
+    problems: &mut Vec<Error>,
+) -> Option<App> {
+    let text = match fs::read_to_string(manifest) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Error::new(manifest, "", ErrorKind::Io(e)));
+            return None;
+        }
+    };
+    let parsed: Result<Manifest, Error> = toml::from_str(&text).map_err(|e| {
         // One line, with the line number, rather than toml's multi-line drawing.
         let line = e
             .span()
@@ -253,7 +319,14 @@ fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<Ap
             "",
             ErrorKind::Manifest(format!("{line}{}", e.message().trim())),
         )
-    })?;
+    });
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            problems.push(e);
+            return None;
+        }
+    };
     let folder = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -261,16 +334,64 @@ fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<Ap
     let mut listed = Vec::new();
     let mut messages: Vec<MessageSpec> = Vec::new();
     for (i, entry) in parsed.message.into_iter().enumerate() {
+        if let Some(file) = entry.file.clone() {
+            // Listed, even when the entry is broken: "not listed" would only add noise.
+            listed.push(file);
+        }
+        match load_message(dir, manifest, &folder, i, entry, &messages, inputs) {
+            Ok(m) => messages.push(m),
+            Err(e) => problems.push(e),
+        }
+    }
+    let mut unlisted: Vec<String> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && !listed.contains(n))
+            .collect(),
+        Err(e) => {
+            problems.push(Error::new(dir, "", ErrorKind::Io(e)));
+            Vec::new()
+        }
+    };
+    unlisted.sort();
+    for name in unlisted {
+        problems.push(Error::new(
+            dir.join(name),
+            "",
+            ErrorKind::Invalid(format!(
+                "not listed in {MANIFEST}: add a [[message]] for it"
+            )),
+        ));
+    }
+    Some(App {
+        dir: dir.to_path_buf(),
+        module: naming::snake(&folder),
+        package: parsed.package,
+        app_name: parsed.app_name,
+        app_icon: parsed.app_icon,
+        messages,
+    })
+}
+
+/// One `[[message]]` entry, number `i` of the manifest.
+fn load_message(
+    dir: &Path,
+    manifest: &Path,
+    folder: &str,
+    i: usize,
+    entry: Entry,
+    earlier: &[MessageSpec],
+    inputs: &mut Vec<PathBuf>,
+) -> Result<MessageSpec, Error> {
+    {
         let at = |key: &str| format!("/message/{i}/{key}");
         let missing = |key: &'static str| Error::new(manifest, at(key), ErrorKind::Missing(key));
         let invalid =
             |key: &str, why: String| Error::new(manifest, at(key), ErrorKind::Invalid(why));
         let schema_name = entry.schema.ok_or_else(|| missing("schema"))?;
         let file_name = entry.file.ok_or_else(|| missing("file"))?;
-        let topic = entry.topic.ok_or_else(|| missing("topic"))?;
-        if topic.is_empty() {
-            return Err(invalid("topic", "the topic is empty".into()));
-        }
+        let topic = Topic::from_manifest(entry.topic);
         let severity = match entry.severity.as_deref() {
             None | Some("info") => Severity::Info,
             Some("debug") => Severity::Debug,
@@ -285,6 +406,13 @@ fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<Ap
         };
         let type_name = match entry.type_name {
             Some(t) => {
+                if naming::is_reserved_type(&t) {
+                    return Err(Error::new(
+                        manifest,
+                        at("type"),
+                        ErrorKind::ReservedTypeName(t),
+                    ));
+                }
                 if naming::pascal(&t) != t {
                     return Err(invalid(
                         "type",
@@ -293,9 +421,9 @@ fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<Ap
                 }
                 t
             }
-            None => naming::pascal(&default_type_name(&schema_name, &folder)),
+            None => naming::pascal(&default_type_name(&schema_name, folder)),
         };
-        if let Some(other) = messages.iter().find(|m| m.type_name == type_name) {
+        if let Some(other) = earlier.iter().find(|m| m.type_name == type_name) {
             return Err(Error::new(
                 manifest,
                 at("type"),
@@ -331,8 +459,7 @@ fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<Ap
         let schema: Value = serde_json::from_str(&schema_text)
             .map_err(|e| Error::new(&file, "", ErrorKind::Json(e)))?;
         inputs.push(file.clone());
-        listed.push(file_name);
-        messages.push(MessageSpec {
+        Ok(MessageSpec {
             schema_name,
             file,
             schema,
@@ -342,32 +469,8 @@ fn load_app(dir: &Path, manifest: &Path, inputs: &mut Vec<PathBuf>) -> Result<Ap
             severity,
             deprecated: entry.deprecated,
             accessors,
-        });
+        })
     }
-    let mut unlisted: Vec<String> = fs::read_dir(dir)
-        .map_err(|e| Error::new(dir, "", ErrorKind::Io(e)))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json") && !listed.contains(n))
-        .collect();
-    unlisted.sort();
-    if let Some(first) = unlisted.first() {
-        return Err(Error::new(
-            dir.join(first),
-            "",
-            ErrorKind::Invalid(format!(
-                "not listed in {MANIFEST}: add a [[message]] for it"
-            )),
-        ));
-    }
-    Ok(App {
-        dir: dir.to_path_buf(),
-        module: naming::snake(&folder),
-        package: parsed.package,
-        app_name: parsed.app_name,
-        app_icon: parsed.app_icon,
-        messages,
-    })
 }
 
 /// The schema name without the application's own prefix: `bodhi.update.comment.v1` in `bodhi/`

@@ -9,7 +9,7 @@
 //! - `number` is `serde_json::Number`, so `1` and `1.0` stay as written;
 //! - whatever cannot be typed without losing something is `serde_json::Value`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -90,6 +90,10 @@ struct Converter<'a> {
     refs: Refs<'a>,
     /// How deep [`Converter::ty`] is nested, through subschemas and references.
     depth: usize,
+    /// Named types that a `$ref` to them must wrap in `Option`: the schema at the target allows
+    /// `null` besides its shape (`"type": ["object", "null"]`, an enum with `null`, a `oneOf`
+    /// with a null member). The def itself is the non-null shape.
+    nullable: HashSet<usize>,
 }
 
 /// Deeper than this, a schema is refused rather than risking the generator's stack (and nobody
@@ -106,6 +110,7 @@ pub(crate) fn convert(file: &Path, doc: &Value, root_name: &str) -> Result<Model
         by_shape: HashMap::new(),
         refs: Refs::new(doc),
         depth: 0,
+        nullable: HashSet::new(),
     };
     // Every reference must resolve, also where the types do not look (untyped subschemas).
     c.check_refs(doc, "")?;
@@ -180,20 +185,44 @@ impl Converter<'_> {
         });
         self.by_pointer.insert(ptr.to_owned(), slot);
         let schema = self.doc.pointer(ptr).cloned().unwrap_or(Value::Bool(true));
+        // Known before descending, so that references to it from inside itself agree.
+        if allows_null(&schema) {
+            self.nullable.insert(slot);
+        }
         let ty = self.ty(&schema, ptr, name_hint, Some(slot))?;
-        if ty != Ty::Named(slot) {
-            let newtype = contains_named(&ty);
-            self.defs[slot].kind = DefKind::Alias { ty, newtype };
-            self.defs[slot].doc = doc_of(&schema, ptr);
-        } else if matches!(self.defs[slot].kind, DefKind::Pending) {
-            // A reference to itself and nothing else (`{"$ref": "#"}`): no shape to type.
+        let only_itself = ty == Ty::Named(slot) || ty == Ty::Option(Box::new(Ty::Named(slot)));
+        if only_itself && matches!(self.defs[slot].kind, DefKind::Pending) {
+            // Nothing but references to itself (`{"$ref": "#"}`, or that or null): no shape to
+            // type. Any JSON it is.
+            self.nullable.remove(&slot);
             self.defs[slot].kind = DefKind::Alias {
                 ty: Ty::Value,
                 newtype: true,
             };
             self.defs[slot].doc = doc_of(&schema, ptr);
+            return Ok(slot);
+        }
+        match ty {
+            // The shape went into the slot.
+            Ty::Named(i) if i == slot => {
+                self.nullable.remove(&slot);
+            }
+            // The shape went into the slot and `null` is allowed besides it: the def is the shape,
+            // and references to it are `Option`s (the slot must never become `Option<Self>`).
+            Ty::Option(ref inner) if **inner == Ty::Named(slot) => {}
+            ty => {
+                self.nullable.remove(&slot);
+                let newtype = contains_named(&ty);
+                self.defs[slot].kind = DefKind::Alias { ty, newtype };
+                self.defs[slot].doc = doc_of(&schema, ptr);
+            }
         }
         Ok(slot)
+    }
+
+    /// The type of a reference to the named type `i`.
+    fn reference(&self, i: usize) -> Ty {
+        nullable_of(Ty::Named(i), self.nullable.contains(&i))
     }
 
     fn fresh_name(&self, base: &str, parent: &str) -> String {
@@ -286,7 +315,7 @@ impl Converter<'_> {
                 .map(unescape)
                 .unwrap_or_else(|| hint.to_owned());
             let i = self.named_at(&target, &name)?;
-            return Ok(Ty::Named(i));
+            return Ok(self.reference(i));
         }
         if let Some(values) = obj.get("enum").and_then(Value::as_array) {
             return Ok(self.enum_ty(schema, values, ptr, hint, slot));
@@ -495,17 +524,10 @@ impl Converter<'_> {
         slot: Option<usize>,
         outer_types: Option<&[String]>,
     ) -> Result<Ty, Error> {
-        let is_null = |m: &Value| {
-            m.get("type").and_then(Value::as_str) == Some("null")
-                || m.get("enum")
-                    .and_then(Value::as_array)
-                    .is_some_and(|e| e.iter().all(Value::is_null))
-                || m.get("const").is_some_and(Value::is_null)
-        };
         let mut nullable = outer_types.is_some_and(|t| t.iter().any(|t| t == "null"));
         let mut rest = Vec::new();
         for (i, m) in members.iter().enumerate() {
-            if is_null(m) {
+            if is_null_schema(m) {
                 nullable = true;
             } else {
                 rest.push((i, m));
@@ -674,6 +696,32 @@ fn contains_named(ty: &Ty) -> bool {
         Ty::Vec(t) | Ty::Map(t) | Ty::Option(t) | Ty::Boxed(t) => contains_named(t),
         _ => false,
     }
+}
+
+/// Whether `m` allows `null` only (`"type": "null"`, `"enum": [null]`, `"const": null`).
+fn is_null_schema(m: &Value) -> bool {
+    m.get("type").and_then(Value::as_str) == Some("null")
+        || m.get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.iter().all(Value::is_null))
+        || m.get("const").is_some_and(Value::is_null)
+}
+
+/// Whether `schema` says at its top that `null` is allowed besides its shape.
+fn allows_null(schema: &Value) -> bool {
+    let Some(obj) = schema.as_object() else {
+        return false;
+    };
+    keywords::type_list(obj).is_some_and(|t| t.iter().any(|t| t == "null"))
+        || obj
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.iter().any(Value::is_null))
+        || ["oneOf", "anyOf"].iter().any(|k| {
+            obj.get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|ms| ms.iter().any(is_null_schema))
+        })
 }
 
 fn nullable_of(ty: Ty, nullable: bool) -> Ty {

@@ -67,47 +67,85 @@ fn other_files_and_unknown_anchors_are_unresolvable() {
 }
 
 #[test]
-fn a_schema_name_used_twice_is_refused() {
-    let manifest = format!("{ONE}\n[[message]]\nschema = \"app.thing\"\nfile = \"other.json\"\ntopic = \"app.other\"\ntype = \"Other\"\n");
-    let dir = repo(
-        "dup",
-        &[
-            ("messages.toml", &manifest),
-            ("thing.json", "{}"),
-            ("other.json", "{}"),
-        ],
-    );
-    // Across applications too: a second folder declaring the same name.
+fn a_schema_name_used_twice_with_different_schemas_names_both_files() {
+    let dir = repo("dup", &[("messages.toml", ONE), ("thing.json", "{}")]);
+    // Another application declares the same name with another schema.
     std::fs::create_dir_all(dir.join("zzz")).unwrap();
     std::fs::write(dir.join("zzz/messages.toml"), ONE).unwrap();
-    std::fs::write(dir.join("zzz/thing.json"), "{}").unwrap();
-    std::fs::write(dir.join("app/messages.toml"), ONE).unwrap();
-    std::fs::remove_file(dir.join("app/other.json")).unwrap();
+    std::fs::write(dir.join("zzz/thing.json"), r#"{"type": "object"}"#).unwrap();
     let (kind, text) = error_of(&dir);
     assert!(
         matches!(kind, ErrorKind::DuplicateSchemaName { .. }),
         "{kind:?}"
     );
     assert!(
-        text.contains("zzz/messages.toml#: schema name \"app.thing\" is already used by"),
+        text.contains("zzz/thing.json#: schema name \"app.thing\" is also declared by")
+            && text.contains("app/thing.json, with a different schema"),
         "{text}"
     );
-    assert!(text.contains("app/thing.json"), "{text}");
+    // The same schema under the same name (a package vendoring another's) is one message.
+    std::fs::write(dir.join("zzz/thing.json"), "{}").unwrap();
+    let repo = Repo::load(&dir).unwrap();
+    assert_eq!(repo.messages().count(), 1);
+    generate(&repo).unwrap();
 }
 
 #[test]
-fn a_missing_topic_names_the_entry() {
-    let manifest = "[[message]]\nschema = \"app.thing\"\nfile = \"thing.json\"\n";
-    let dir = repo(
-        "topic",
-        &[("messages.toml", manifest), ("thing.json", "{}")],
+fn every_problem_of_a_repo_is_reported_in_one_run() {
+    let manifest = format!(
+        "{ONE}severity = \"loud\"\n\n\
+         [[message]]\nschema = \"app.two\"\nfile = \"two.json\"\ntopic = \"app.two\"\ntype = \"Message\"\n\n\
+         [[message]]\nschema = \"app.three\"\nfile = \"three.json\"\ntopic = \"app.three\"\n\n\
+         [[message]]\nschema = \"app.four\"\nfile = \"four.json\"\ntopic = \"app.four\"\n"
     );
-    let (kind, text) = error_of(&dir);
-    assert!(matches!(kind, ErrorKind::Missing("topic")), "{kind:?}");
+    let dir = repo(
+        "several",
+        &[
+            ("messages.toml", &manifest),
+            ("thing.json", "{}"),
+            ("two.json", "{}"),
+            (
+                "three.json",
+                r##"{"properties": {"a": {"$ref": "#/nowhere"}}}"##,
+            ),
+            ("four.json", "{}"),
+            ("stray.json", "{}"),
+        ],
+    );
+    // The manifest's problems first (loading), then the schemas' (generating).
+    let err = Repo::load(&dir).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err.kind, ErrorKind::Several(_)), "{text}");
+    let problems = err.problems();
+    assert_eq!(problems.len(), 3, "{text}");
     assert!(
-        text.contains("app/messages.toml#/message/0/topic: missing `topic`"),
+        text.contains("#/message/0/severity: unknown severity \"loud\""),
         "{text}"
     );
+    assert!(
+        text.contains("#/message/1/type: type name \"Message\" is reserved"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stray.json#: not listed in messages.toml"),
+        "{text}"
+    );
+
+    std::fs::remove_file(dir.join("app/stray.json")).unwrap();
+    let fixed = manifest
+        .replace("severity = \"loud\"\n", "")
+        .replace("type = \"Message\"\n", "type = \"MessageTwo\"\n");
+    std::fs::write(dir.join("app/messages.toml"), &fixed).unwrap();
+    std::fs::write(dir.join("app/four.json"), "3").unwrap();
+    let repo = Repo::load(&dir).unwrap();
+    let err = generate(&repo).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.problems().len(), 2, "{text}");
+    assert!(
+        text.contains("three.json#/properties/a/$ref: unresolvable"),
+        "{text}"
+    );
+    assert!(text.contains("four.json#: not a JSON Schema"), "{text}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use fedora_messaging_build::repo::Topic;
 use fedora_messaging_build::Repo;
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ use Effect::{Breaking as B, Info as I, Ok as O};
 pub struct MessageVersion {
     /// The `fedora_messaging_schema` name.
     pub schema_name: String,
-    /// The topic.
+    /// The topic: fixed, or a template over the body; empty when each message has its own.
     pub topic: String,
     /// The body schema.
     pub schema: Value,
@@ -38,7 +39,10 @@ impl MessageVersion {
         repo.messages()
             .map(|(app, m)| Self {
                 schema_name: m.schema_name.clone(),
-                topic: m.topic.clone(),
+                topic: match &m.topic {
+                    Topic::Fixed(t) | Topic::Template(t) => t.clone(),
+                    _ => String::new(),
+                },
                 schema: m.schema.clone(),
                 severity: format!("{:?}", m.severity).to_lowercase(),
                 deprecated: m.deprecated,
@@ -179,7 +183,7 @@ pub fn compare_versions(old: &[MessageVersion], new: &[MessageVersion]) -> Vec<F
         }
         let renamed = unmatched_new
             .iter()
-            .position(|m| m.topic == before.topic)
+            .position(|m| !before.topic.is_empty() && m.topic == before.topic)
             .or_else(|| unmatched_new.iter().position(|m| m.file == before.file));
         match renamed {
             Some(i) => {

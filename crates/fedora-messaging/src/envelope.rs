@@ -57,6 +57,12 @@ pub enum BuildError {
     /// A header is reserved or too long.
     #[error(transparent)]
     Header(#[from] HeaderError),
+    /// The message's type has no fixed topic and the message gave none.
+    #[error("a {schema_name:?} message needs a topic and has none (a type without a fixed topic is published as WithTopic::new(topic, message))")]
+    NoTopic {
+        /// The schema name.
+        schema_name: &'static str,
+    },
     /// The typed body did not serialize to JSON.
     #[error("the body of a {schema_name:?} message does not serialize to JSON: {source}")]
     Serialize {
@@ -196,6 +202,17 @@ impl Envelope {
     /// schema: what every message must pass, whatever its schema.
     pub fn validate_base(&self) -> Result<(), ValidationError> {
         let name = self.schema_name().unwrap_or(headers::BASE_SCHEMA_NAME);
+        if schema::deeper_than(&self.body, schema::MAX_DEPTH) {
+            return Err(ValidationError {
+                schema_name: name.to_owned(),
+                part: Part::Body,
+                violations: vec![schema::Violation {
+                    instance_path: String::new(),
+                    schema_path: String::new(),
+                    message: format!("the body nests more than {} levels deep", schema::MAX_DEPTH),
+                }],
+            });
+        }
         // The base header schema constrains four keys; checking them directly spares copying the
         // headers into a JSON value for every message. Anything off goes to the real schema,
         // which gives the error its exact wording.
@@ -335,6 +352,11 @@ impl<M: Message> EnvelopeBuilder<'_, M> {
     pub fn build(self) -> Result<Envelope, BuildError> {
         let m = self.message;
         let topic = m.topic().into_owned();
+        if topic.is_empty() && M::TOPIC.is_none() {
+            return Err(BuildError::NoTopic {
+                schema_name: M::SCHEMA_NAME,
+            });
+        }
         topic::validate(&topic)?;
         let body = m.to_body().map_err(|source| BuildError::Serialize {
             schema_name: M::SCHEMA_NAME,

@@ -18,17 +18,17 @@
 //!
 //! and the transports on top of it, each behind a feature:
 //!
-//! - `amqp` (the module [`amqp`]): the `config.toml` Python services already have, publishing with
-//!   publisher confirms ([`amqp::publish::Publisher`]), consuming with Python's ack semantics
-//!   ([`amqp::consume::Consumer`]), both on RabbitMQ through lapin and reconnecting by themselves,
-//!   and [`amqp::testing`] to check what code publishes without a broker (Python's `mock_sends`).
+//! - `amqp` (the module `amqp`): the `config.toml` Python services already have, publishing with
+//!   publisher confirms (`amqp::publish::Publisher`), consuming with Python's ack semantics
+//!   (`amqp::consume::Consumer`), both on RabbitMQ through lapin and reconnecting by themselves,
+//!   and `amqp::testing` to check what code publishes without a broker (Python's `mock_sends`).
 //!
 //! # Features
 //!
 //! | feature | default | what it brings |
 //! |---|---|---|
 //! | `derive` | yes | `#[derive(Message)]` |
-//! | `amqp` | yes | the [`amqp`] module: config, publisher, consumer (lapin, tokio, toml) |
+//! | `amqp` | yes | the `amqp` module: config, publisher, consumer (lapin, tokio, toml) |
 //!
 //! A crate that only holds message types (generated bindings, derived types) needs the model
 //! alone:
@@ -105,6 +105,7 @@ pub mod amqp;
 pub mod envelope;
 pub mod error;
 pub mod headers;
+mod integer;
 pub mod lines;
 pub mod message;
 pub mod pyjson;
@@ -113,14 +114,17 @@ pub mod schema;
 pub mod severity;
 pub mod snapshot;
 pub mod topic;
+mod with_topic;
 
 pub use envelope::{BuildError, DecodeError, Envelope, EnvelopeBuilder};
 pub use error::Error;
 pub use headers::Headers;
+pub use integer::Integer;
 pub use message::{AccessorValues, BaseMessage, DynMessage, Message};
 pub use registry::{Decoded, Registry, RegistryError};
 pub use schema::{SchemaError, ValidationError};
 pub use severity::Severity;
+pub use with_topic::WithTopic;
 
 #[cfg(feature = "derive")]
 pub use fedora_messaging_derive::Message;

@@ -74,6 +74,28 @@ impl fmt::Display for Violation {
     }
 }
 
+/// How deeply a body may nest. It is serde_json's own limit when parsing, so anything read from
+/// the wire fits, and nothing deeper is ever walked recursively (by validation or decoding), where
+/// it could exhaust the stack and abort the process.
+pub const MAX_DEPTH: usize = 128;
+
+/// Whether `v` nests more than `max` arrays or objects deep, found without recursion.
+pub(crate) fn deeper_than(v: &Value, max: usize) -> bool {
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
 /// A message that does not match its schema (Python's `fedora_messaging.exceptions.ValidationError`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ValidationError {
@@ -332,6 +354,18 @@ pub fn body_validator<M: Message>() -> Result<Arc<CompiledSchema>, SchemaError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_is_measured_without_recursion() {
+        let mut v = json!(1);
+        for _ in 0..5 {
+            v = json!([v]);
+        }
+        assert!(!deeper_than(&v, 5));
+        assert!(deeper_than(&v, 4));
+        assert!(!deeper_than(&json!({"a": [1, {"b": 2}]}), 3));
+        assert!(deeper_than(&json!({"a": [1, {"b": []}]}), 3));
+    }
 
     #[test]
     fn severity_25_is_rejected_with_pythons_reason() {

@@ -15,6 +15,32 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// A generated message from its body: refused, not recursed into, when it nests more than
+/// [`MAX_DEPTH`](crate::schema::MAX_DEPTH) levels, so no body can exhaust the stack.
+pub fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, serde_json::Error> {
+    if crate::schema::deeper_than(&body, crate::schema::MAX_DEPTH) {
+        dismantle(body);
+        return Err(serde::de::Error::custom(format_args!(
+            "the body nests more than {} levels deep",
+            crate::schema::MAX_DEPTH
+        )));
+    }
+    serde_json::from_value(body)
+}
+
+/// Drops `v` without recursion: a value nested deeper than the stack allows would otherwise
+/// overflow it while being dropped.
+fn dismantle(v: Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Object(o) => stack.extend(o.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
 /// Parses an embedded schema. The generator writes the text from parsed JSON, so it parses; were it
 /// ever not to, the result is a string (no schema), which fails to compile into a validator with a
 /// [`SchemaError`](crate::SchemaError) that carries the parser's message, instead of a panic.
@@ -156,6 +182,17 @@ pub fn render(body: &Value, template: &str) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn absurd_nesting_is_an_error_not_a_crash() {
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            // Not `json!`: it would serialize `v` again, recursively.
+            v = Value::Array(vec![v]);
+        }
+        let err = from_body::<Value>(v).unwrap_err();
+        assert!(err.to_string().contains("levels deep"), "{err}");
+    }
 
     #[test]
     fn a_broken_embedded_schema_is_an_error_not_a_panic() {
