@@ -13,7 +13,19 @@ pub(crate) const PACKAGES: &[(&str, &str)] = &[
     ("anitya-schema", "2.3.0"),
     ("copr-messaging", "1.3"),
     ("noggin-messages", "1.1.0"),
+    // Added for the generator on every real schema: per-message topics (koji's task and rpm
+    // messages, webhook's forges), vendored messages, computed topics.
+    ("koji-fedoramessaging-messages", "1.3.0"),
+    ("fedora-messaging-the-new-hotness-schema", "1.3.0"),
+    ("discourse2fedmsg-messages", "1.1.0"),
+    ("fedora-messaging-git-hook-messages", "1.0.2"),
+    ("journal-to-fedora-messaging-messages", "1.0.3"),
+    ("bugzilla2fedmsg-schema", "1.1.0"),
+    ("webhook-to-fedora-messaging-messages", "1.5.0"),
 ];
+
+/// Packages whose source distribution ships no test suite: generated and compiled, no samples.
+pub(crate) const WITHOUT_TEST_SUITE: &[&str] = &["webhook-to-fedora-messaging-messages"];
 
 /// The project root.
 pub(crate) fn root() -> PathBuf {
