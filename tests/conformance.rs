@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::python::{build_generated_crate, root, run, venv, PACKAGES, WITHOUT_TEST_SUITE};
+use common::python::{
+    build_generated_crate, root, run, venv, CHECK_SAMPLES_MAIN_RS, PACKAGES, WITHOUT_TEST_SUITE,
+};
 use serde_json::Value;
 
 /// The packages' source distributions, unpacked; returns each one's tests folder.
@@ -87,40 +89,6 @@ fn norm(name: &str) -> String {
     name.to_lowercase().replace(['_', '.'], "-")
 }
 
-const MAIN_RS: &str = r#"
-// A binary uses only part of the generated API; the rest is not dead in a library.
-#[allow(dead_code)]
-mod generated;
-
-use fedora_messaging::{BaseMessage, DecodeError, Envelope};
-use generated::AnyMessage;
-use serde_json::{json, Value};
-
-fn main() {
-    let samples = std::env::args().nth(1).expect("usage: conformance SAMPLES.jsonl");
-    let text = std::fs::read_to_string(&samples).expect("samples");
-    for line in text.lines() {
-        let s: Value = serde_json::from_str(line).expect("a sample line");
-        let name = s["schema"].as_str().unwrap_or_default();
-        let body = s["body"].clone();
-        let topic = s["topic"].as_str().unwrap_or("t");
-        let mut env = Envelope::from_message(&BaseMessage::new(topic, json!({}))).expect("envelope");
-        env.body = body.clone();
-        env.headers.insert("fedora_messaging_schema".into(), name.into());
-        let (verdict, round_trip, error) = match AnyMessage::decode(&env) {
-            Ok(Some(m)) => match m.to_body() {
-                Ok(again) => (true, again == body, if again == body { Value::Null } else { json!({"re_encoded": again}) }),
-                Err(e) => (true, false, json!(e.to_string())),
-            },
-            Ok(None) => (false, false, json!("schema not generated")),
-            Err(DecodeError::Validation(_)) => (false, false, Value::Null),
-            Err(e) => (true, false, json!(e.to_string())),
-        };
-        println!("{}", json!({"schema": name, "valid": verdict, "round_trip": round_trip, "error": error}));
-    }
-}
-"#;
-
 #[test]
 fn python_schema_packages_generate_compile_and_round_trip() {
     let work = root().join("target/conformance");
@@ -155,7 +123,12 @@ fn python_schema_packages_generate_compile_and_round_trip() {
     let generation = started.elapsed();
 
     // Compile as a crate of its own, against this workspace's runtime and lock file.
-    let binary = build_generated_crate(&work.join("crate"), "conformance", MAIN_RS, &code);
+    let binary = build_generated_crate(
+        &work.join("crate"),
+        "conformance",
+        CHECK_SAMPLES_MAIN_RS,
+        &code,
+    );
     let results = run(Command::new(binary).arg(&samples));
 
     // Compare with Python, per package.

@@ -101,6 +101,44 @@ pub(crate) fn venv() -> PathBuf {
     python
 }
 
+/// The `main.rs` of a crate of generated code that checks samples: it reads a JSON-lines file
+/// of `{"schema", "topic", "body"}` (the path is its argument) and prints, per line, whether the
+/// body validated (`valid`), and if so whether it decoded and re-encoded to the same JSON
+/// (`round_trip`), with the error or the re-encoded body otherwise.
+pub(crate) const CHECK_SAMPLES_MAIN_RS: &str = r#"
+// A binary uses only part of the generated API; the rest is not dead in a library.
+#[allow(dead_code)]
+mod generated;
+
+use fedora_messaging::{BaseMessage, DecodeError, Envelope};
+use generated::AnyMessage;
+use serde_json::{json, Value};
+
+fn main() {
+    let samples = std::env::args().nth(1).expect("usage: conformance SAMPLES.jsonl");
+    let text = std::fs::read_to_string(&samples).expect("samples");
+    for line in text.lines() {
+        let s: Value = serde_json::from_str(line).expect("a sample line");
+        let name = s["schema"].as_str().unwrap_or_default();
+        let body = s["body"].clone();
+        let topic = s["topic"].as_str().unwrap_or("t");
+        let mut env = Envelope::from_message(&BaseMessage::new(topic, json!({}))).expect("envelope");
+        env.body = body.clone();
+        env.headers.insert("fedora_messaging_schema".into(), name.into());
+        let (verdict, round_trip, error) = match AnyMessage::decode(&env) {
+            Ok(Some(m)) => match m.to_body() {
+                Ok(again) => (true, again == body, if again == body { Value::Null } else { json!({"re_encoded": again}) }),
+                Err(e) => (true, false, json!(e.to_string())),
+            },
+            Ok(None) => (false, false, json!("schema not generated")),
+            Err(DecodeError::Validation(_)) => (false, false, Value::Null),
+            Err(e) => (true, false, json!(e.to_string())),
+        };
+        println!("{}", json!({"schema": name, "valid": verdict, "round_trip": round_trip, "error": error}));
+    }
+}
+"#;
+
 /// Compiles a binary crate named `name` in `dir` from `main_rs` and the `generated` code (its
 /// `mod generated`), against this workspace's runtime and lock file, with warnings denied; returns
 /// the binary. The crates share one target folder, so the runtime's dependencies build once.
