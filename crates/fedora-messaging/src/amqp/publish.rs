@@ -453,6 +453,7 @@ fn forbidden(e: &lapin::Error) -> Result<(), PublishError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::amqp::testing::tests::block_on;
     use crate::{BaseMessage, Severity};
     use serde_json::{json, Value};
 
@@ -472,14 +473,6 @@ mod tests {
         fn from_body(_: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
             Ok(Self)
         }
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("runtime: {e}"))
-            .block_on(f)
     }
 
     #[test]

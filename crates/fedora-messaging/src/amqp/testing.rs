@@ -111,13 +111,14 @@ pub fn assert_sent(publisher: &Publisher, expected: &[Expected]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::amqp::config::Config;
     use crate::BaseMessage;
     use serde_json::json;
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// Runs `f` on a fresh current-thread runtime: the unit tests of the transport need no more.
+    pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
