@@ -83,6 +83,7 @@ impl FilterKind {
 
 /// A header that cannot be set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HeaderError {
     /// A user header uses a name the library sets itself.
     #[error("header {name:?} is reserved: names starting with \"fedora_messaging\", \"sent-at\" and \"priority\" are set by the library")]

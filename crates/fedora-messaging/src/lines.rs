@@ -13,6 +13,7 @@ use crate::schema::{self, Part, ValidationError};
 
 /// A line that is not a serialized message.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The line is not JSON.
     #[error("line {line}: not JSON: {message}")]

@@ -9,6 +9,7 @@ pub const MAX_SHORT_STRING: usize = 255;
 
 /// Why a topic or routing key cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TopicError {
     /// The topic is the empty string.
     #[error("the topic is empty")]
