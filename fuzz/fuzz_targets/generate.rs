@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use fedora_messaging_build::repo::{Accessors, App, MessageSpec, Severity};
+use fedora_messaging_build::repo::{Accessors, App, MessageSpec, Severity, Topic};
 use fedora_messaging_build::{generate, Repo};
 use libfuzzer_sys::fuzz_target;
 
@@ -17,8 +17,8 @@ fuzz_target!(|data: &[u8]| {
         file: PathBuf::from("fuzz/message.json"),
         schema,
         schema_text: text.into(),
-        topic: "fuzz.message".into(),
-        type_name: "Message".into(),
+        topic: Topic::Fixed("fuzz.message".into()),
+        type_name: "FuzzMessage".into(),
         severity: Severity::Info,
         deprecated: false,
         accessors: Accessors::default(),

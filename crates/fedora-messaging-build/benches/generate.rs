@@ -1,5 +1,5 @@
-//! Generation time for a whole schema repo: the project's `schemas/`, and, when present, the five
-//! PyPI packages the conformance test imports (`target/conformance/repo`; `scripts/bench` makes it).
+//! Generation time for a whole schema repo: the project's `schemas/`, and, when present, the PyPI
+//! packages the conformance test imports (`target/conformance/repo`; `scripts/bench` makes it).
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -15,7 +15,7 @@ fn bench(c: &mut Criterion) {
         .map(Into::into)
         .unwrap_or_else(|| root.join("target/conformance/repo"));
     if imported.is_dir() {
-        repos.push(("five-pypi-packages", imported));
+        repos.push(("conformance-packages", imported));
     } else {
         eprintln!(
             "{}: missing; run the conformance test first",
