@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// It always names the file and, inside it, the JSON pointer (`""` is the whole document), so
 /// `Display` reads like `schemas/bodhi/update.json#/properties/user/$ref: …`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}#{pointer}: {kind}", file.display())]
+#[error("{}: {kind}", location(.file, .pointer, .kind))]
 pub struct Error {
     /// The file at fault (a schema or a `messages.toml`).
     pub file: PathBuf,
@@ -15,6 +15,14 @@ pub struct Error {
     pub pointer: String,
     /// What is wrong.
     pub kind: ErrorKind,
+}
+
+/// `file#pointer`, or just the folder for a list of problems (each names its own place).
+fn location(file: &std::path::Path, pointer: &str, kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::Several(_) => file.display().to_string(),
+        _ => format!("{}#{pointer}", file.display()),
+    }
 }
 
 impl Error {

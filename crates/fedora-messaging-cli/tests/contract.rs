@@ -90,6 +90,25 @@ fn generate_reports_a_broken_repo_with_file_and_pointer() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
+
+    // Several broken messages: all of them, one line each, in one run.
+    std::fs::write(
+        dir.join("app/messages.toml"),
+        "[[message]]\nschema = \"app.x\"\nfile = \"x.json\"\ntopic = \"app.x\"\n\n\
+         [[message]]\nschema = \"app.y\"\nfile = \"y.json\"\ntopic = \"app.y\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app/y.json"), "[]").unwrap();
+    let out = bin().arg("generate").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("2 problems:"), "{err}");
+    assert!(
+        err.contains("x.json#/properties/a/$ref: unresolvable $ref"),
+        "{err}"
+    );
+    assert!(err.contains("y.json#: not a JSON Schema"), "{err}");
+    assert_eq!(err.lines().count(), 3, "{err}");
 }
 
 fn line(schema: &str, body: Value) -> String {
