@@ -18,6 +18,9 @@ pub struct Style {
     pub sort_keys: bool,
     /// Pretty-print with this many spaces per level (`indent=N`, separators `","` and `": "`).
     pub indent: Option<usize>,
+    /// No space after the separators (`separators=(",", ":")`), as fedmsg's canonical encoding.
+    /// Ignored when `indent` is set.
+    pub compact: bool,
 }
 
 impl Style {
@@ -26,12 +29,14 @@ impl Style {
         ensure_ascii: true,
         sort_keys: false,
         indent: None,
+        compact: false,
     };
     /// `json.dumps(msg, ensure_ascii=False, sort_keys=True)`: one line of a `record` file.
     pub const LINE: Style = Style {
         ensure_ascii: false,
         sort_keys: true,
         indent: None,
+        compact: false,
     };
     /// `json.dumps(x, sort_keys=True, indent=4, separators=(",", ": "))`: the headers and body in
     /// Python's `str(message)`.
@@ -39,6 +44,15 @@ impl Style {
         ensure_ascii: true,
         sort_keys: true,
         indent: Some(4),
+        compact: false,
+    };
+    /// `json.dumps(msg, sort_keys=True, separators=(",", ":"))`: fedmsg's canonical form
+    /// (`fedmsg.encoding.dumps`), the bytes fedmsg signs and publishes.
+    pub const CANONICAL: Style = Style {
+        ensure_ascii: true,
+        sort_keys: true,
+        indent: None,
+        compact: true,
     };
 }
 
@@ -74,7 +88,11 @@ fn newline(out: &mut String, style: Style, depth: usize) {
 
 fn write_at(out: &mut String, value: &Value, style: Style, depth: usize) {
     // Python's separators: ", " inline, "," before a newline when indenting.
-    let sep = if style.indent.is_some() { "," } else { ", " };
+    let (sep, colon) = match (style.indent, style.compact) {
+        (Some(_), _) => (",", ": "),
+        (None, true) => (",", ":"),
+        (None, false) => (", ", ": "),
+    };
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -116,7 +134,7 @@ fn write_at(out: &mut String, value: &Value, style: Style, depth: usize) {
                 }
                 newline(out, style, depth + 1);
                 write_str(out, k, style.ensure_ascii);
-                out.push_str(": ");
+                out.push_str(colon);
                 write_at(out, v, style, depth + 1);
             }
             newline(out, style, depth);
@@ -358,6 +376,15 @@ mod tests {
         assert_eq!(
             to_string(&v, Style::PRETTY),
             "{\n    \"a\": {\n        \"x\": []\n    },\n    \"b\": [\n        1,\n        {}\n    ]\n}"
+        );
+    }
+
+    #[test]
+    fn canonical_is_sorted_and_compact() {
+        let v = json!({"b": [1, 2.0, "\u{2713}"], "a": {"y": null, "x": true}});
+        assert_eq!(
+            to_string(&v, Style::CANONICAL),
+            r#"{"a":{"x":true,"y":null},"b":[1,2.0,"\u2713"]}"#
         );
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::envelope::{DecodeError, Envelope};
 use crate::message::{BaseMessage, DynMessage, Message};
-use crate::schema::{self, CompiledSchema, SchemaError, ValidationError};
+use crate::schema::{self, CompiledSchema, Part, SchemaError, ValidationError};
 
 /// A message type that cannot be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +32,7 @@ type DecodeFn = fn(&Envelope) -> Result<Box<dyn DynMessage>, serde_json::Error>;
 
 struct Entry {
     type_name: &'static str,
+    topic: Option<&'static str>,
     package: Option<&'static str>,
     deprecated: bool,
     validator: Arc<CompiledSchema>,
@@ -148,6 +149,7 @@ impl Registry {
             M::SCHEMA_NAME,
             Entry {
                 type_name: std::any::type_name::<M>(),
+                topic: M::TOPIC,
                 package: M::SCHEMA_PACKAGE,
                 deprecated: M::DEPRECATED,
                 validator,
@@ -179,6 +181,79 @@ impl Registry {
     /// The registered schema names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.entries.keys().copied()
+    }
+
+    /// The schemas whose messages all have the topic `topic` ([`Message::TOPIC`]), newest name
+    /// first (`…V3` before `…V2`). Types whose topic is built per message are never listed.
+    pub fn schemas_for_topic(&self, topic: &str) -> Vec<SchemaInfo> {
+        self.entries
+            .iter()
+            .rev()
+            .filter(|(_, e)| e.topic == Some(topic))
+            .filter_map(|(name, _)| self.get(name))
+            .collect()
+    }
+
+    /// Decodes a body that came without a schema header (a fedmsg message) by its topic: each
+    /// schema of [`Registry::schemas_for_topic`] in turn validates it, and the first that accepts
+    /// it decodes it. `Ok(None)`: no registered schema has this topic. An error is the first
+    /// schema's, when none accepts the body.
+    ///
+    /// ```
+    /// use fedora_messaging::{Message, Registry, Severity};
+    /// use serde_json::{json, Value};
+    ///
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Ping { n: u32 }
+    /// impl Message for Ping {
+    ///     const SCHEMA_NAME: &'static str = "ping.v1";
+    ///     const TOPIC: Option<&'static str> = Some("ping");
+    ///     fn body_schema() -> Value { json!({"type": "object", "required": ["n"]}) }
+    ///     fn to_body(&self) -> Result<Value, serde_json::Error> { Ok(json!({"n": self.n})) }
+    ///     fn from_body(body: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
+    ///         serde_json::from_value(body)
+    ///     }
+    /// }
+    ///
+    /// let registry = Registry::new().with::<Ping>().unwrap();
+    /// let msg = registry.decode_by_topic("ping", json!({"n": 3})).unwrap().unwrap();
+    /// assert_eq!(msg.downcast_ref::<Ping>().unwrap().n, 3);
+    /// assert!(registry.decode_by_topic("pong", json!({})).unwrap().is_none());
+    /// assert!(registry.decode_by_topic("ping", json!({"x": 1})).is_err());
+    /// ```
+    pub fn decode_by_topic(
+        &self,
+        topic: &str,
+        body: serde_json::Value,
+    ) -> Result<Option<Box<dyn DynMessage>>, DecodeError> {
+        let mut first_error = None;
+        for (name, entry) in self.entries.iter().rev() {
+            if entry.topic != Some(topic) {
+                continue;
+            }
+            if let Err(e) = entry.validator.check(&body, name, Part::Body) {
+                first_error.get_or_insert(DecodeError::Validation(e));
+                continue;
+            }
+            let envelope = Envelope {
+                topic: topic.to_owned(),
+                body,
+                headers: crate::headers::Headers::new(),
+                id: None,
+                priority: None,
+                queue: None,
+                content_type: None,
+                content_encoding: None,
+                delivery_mode: None,
+            };
+            return (entry.decode)(&envelope).map(Some).map_err(|source| {
+                DecodeError::Deserialize {
+                    schema_name: name,
+                    source,
+                }
+            });
+        }
+        first_error.map_or(Ok(None), Err)
     }
 
     fn entry_for(&self, envelope: &Envelope) -> Option<(&'static str, &Entry)> {

@@ -78,6 +78,7 @@ pub fn contract<M: Message>(sample: &M) -> String {
         ensure_ascii: false,
         sort_keys: true,
         indent: Some(2),
+        compact: false,
     };
     out.push_str(&pyjson::to_string(&M::body_schema(), style));
     out.push_str("\n\nrecord line (id and sent-at fixed):\n");
