@@ -1,0 +1,60 @@
+//! `fedmsg logger`: publish text or JSON through the relay, as fedmsg-logger does.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use fedmsg::zeromq::{Publisher, Settle};
+use fedmsg::Config;
+use serde_json::{json, Value};
+use tokio::io::AsyncBufReadExt as _;
+
+use crate::args::LoggerArgs;
+
+/// How the logger waits before its first message.
+pub(crate) fn settle(args: &LoggerArgs, config: &Config) -> anyhow::Result<Settle> {
+    if args.wait_subscribers == 0 {
+        return Ok(Settle::Sleep(config.post_init_sleep));
+    }
+    let timeout = Duration::try_from_secs_f64(args.wait_timeout)
+        .with_context(|| format!("--wait-timeout {}", args.wait_timeout))?;
+    Ok(Settle::Subscribers {
+        count: args.wait_subscribers,
+        timeout,
+    })
+}
+
+pub(crate) async fn run(config: &Config, args: LoggerArgs) -> anyhow::Result<ExitCode> {
+    if config.sign_messages {
+        bail!("sign_messages is set, and signing is not built yet (it comes with fedmsg x509 support); unset it to send unsigned");
+    }
+    let publisher = Publisher::connect_relay(config).context("connecting to the relay")?;
+    publisher
+        .settle(settle(&args, config)?)
+        .await
+        .context("waiting for the relay to subscribe (is a relay listening on relay_inbound?)")?;
+    let send = |msg: Value| {
+        publisher
+            .publish(&args.modname, &args.topic, msg)
+            .context("publishing")
+    };
+    if let Some(text) = &args.message {
+        send(json!({ "log": text }))?;
+    } else if args.json_input {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+        let msg: Value = serde_json::from_str(&text).context("standard input is not JSON")?;
+        send(msg)?;
+    } else {
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        while let Some(line) = lines.next_line().await.context("reading standard input")? {
+            send(json!({ "log": line.trim() }))?;
+        }
+    }
+    // Dropping the publisher lingers (zmq_linger) until the relay has the messages.
+    drop(publisher);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,279 @@
+//! The real Python fedmsg 1.1.7 (from PyPI, in its own virtualenv) and a scratch "site" for each
+//! test: a folder whose `fedmsg.d/` both the Python peer (run with that folder as working
+//! directory and home) and the Rust tools (`--config`) read.
+//!
+//! Self-contained: the root crate's tests and `crates/fedmsg-cli/tests` both include it.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace's root: the first folder up from this crate that holds `Cargo.lock`.
+pub(crate) fn root() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("Cargo.lock").exists() {
+        assert!(
+            dir.pop(),
+            "no Cargo.lock above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+    }
+    dir
+}
+
+/// Runs `cmd`, panicking with its output when it fails; returns its stdout.
+pub(crate) fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the virtualenv holds; signing needs pyOpenSSL 24.2.1 (25 dropped `load_crl`).
+const WANTED: &[&str] = &[
+    "fedmsg[commands,crypto_ng]==1.1.7",
+    "pyOpenSSL==24.2.1",
+    "moksha.hub==1.5.17",
+    "stomper==0.4.3",
+];
+
+/// The virtualenv's folder, made once per machine (a marker file lists what it holds) and once
+/// per test binary checked.
+pub(crate) fn venv() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> PathBuf {
+    let dir = root().join("target/python/fedmsg-venv");
+    let marker = dir.join("installed");
+    let text = WANTED.join("\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(text.as_str()) {
+        return dir;
+    }
+    if !dir.join("bin/python").exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&dir));
+    }
+    run(Command::new(dir.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(WANTED));
+    std::fs::write(&marker, text).unwrap();
+    dir
+}
+
+/// A free TCP port on 127.0.0.1 (the OS picks it; the socket is closed again at once).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One test's fedmsg deployment: its ports and its `fedmsg.d/`.
+pub(crate) struct Site {
+    pub(crate) dir: PathBuf,
+    pub(crate) publisher: u16,
+    pub(crate) relay_in: u16,
+    pub(crate) relay_out: u16,
+}
+
+impl Site {
+    /// A site with one publishing service `bodhi.host`, a relay and `extra` Python config keys.
+    pub(crate) fn new(name: &str, extra: &str) -> Self {
+        let dir = root().join("target/fedmsg-sites").join(format!(
+            "{name}-{}",
+            std::process::id() as u128 * 1_000_000 + u128::from(free_port())
+        ));
+        std::fs::create_dir_all(dir.join("fedmsg.d")).unwrap();
+        let site = Self {
+            dir,
+            publisher: free_port(),
+            relay_in: free_port(),
+            relay_out: free_port(),
+        };
+        let config = format!(
+            "config = dict(\n    topic_prefix='org.fedoraproject', environment='prod',\n    \
+             endpoints={{'bodhi.host': ['tcp://127.0.0.1:{}'], 'relay_outbound': ['tcp://127.0.0.1:{}']}},\n    \
+             relay_inbound=['tcp://127.0.0.1:{}'],\n    \
+             sign_messages=False, validate_signatures=False, zmq_enabled=True,\n{extra}\n)\n",
+            site.publisher, site.relay_out, site.relay_in
+        );
+        std::fs::write(site.dir.join("fedmsg.d/base.py"), config).unwrap();
+        site
+    }
+
+    /// The site's `fedmsg.d/`, for `--config`.
+    pub(crate) fn config_dir(&self) -> PathBuf {
+        self.dir.join("fedmsg.d")
+    }
+
+    /// The site's configuration, read by the Rust loader (which runs python3 on it).
+    pub(crate) fn config(&self) -> fedmsg::Config {
+        fedmsg::Config::load(&fedmsg::ConfigSource::Path(self.config_dir())).unwrap()
+    }
+
+    /// A command of the Python peer's virtualenv (`python`, `fedmsg-relay`, …) run in the site.
+    pub(crate) fn python(&self, program: &str) -> Command {
+        let mut cmd = Command::new(venv().join("bin").join(program));
+        cmd.current_dir(&self.dir)
+            .env("HOME", &self.dir)
+            .env_remove("FEDMSG_CONFIG")
+            .env_remove("VIRTUAL_ENV");
+        cmd
+    }
+
+    /// `tests/fedmsg/peer.py ARGS` in the site.
+    pub(crate) fn peer(&self, args: &[&str]) -> Command {
+        let mut cmd = self.python("python");
+        cmd.arg(root().join("tests/fedmsg/peer.py")).args(args);
+        cmd
+    }
+
+    /// A file in the site.
+    pub(crate) fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A process that is killed when the test ends, whatever happens.
+pub(crate) struct Running {
+    child: Option<Child>,
+    what: String,
+    /// The stderr reader of [`Running::wait_for_stderr`], which keeps all it read.
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Running {
+    /// Starts `cmd` with stdout and stderr piped.
+    pub(crate) fn spawn(cmd: &mut Command) -> Self {
+        let what = format!("{cmd:?}");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        Self {
+            child: Some(child),
+            what,
+            stderr: None,
+        }
+    }
+
+    /// Waits until the process writes a line containing `line` on stderr (or panics after
+    /// `timeout`). The rest of stderr is drained in the background so the process never blocks
+    /// on it.
+    pub(crate) fn wait_for_stderr(&mut self, line: &str, timeout: Duration) {
+        let stderr = self.child.as_mut().unwrap().stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let want = line.to_owned();
+        self.stderr = Some(std::thread::spawn(move || {
+            let mut seen = String::new();
+            for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if l.contains(&want) {
+                    let _ = tx.send(Ok(()));
+                }
+                seen.push_str(&l);
+                seen.push('\n');
+            }
+            let _ = tx.send(Err(seen.clone()));
+            seen
+        }));
+        let start = Instant::now();
+        match rx.recv_timeout(timeout.saturating_sub(start.elapsed())) {
+            Ok(Ok(())) => {}
+            Ok(Err(stderr)) => panic!("{} ended before {line:?}:\n{stderr}", self.what),
+            Err(_) => panic!("{} did not print {line:?} within {timeout:?}", self.what),
+        }
+    }
+
+    /// Its stdout, line by line, as the lines come (read by a background thread).
+    pub(crate) fn stdout_lines(&mut self) -> std::sync::mpsc::Receiver<String> {
+        let stdout = self.child.as_mut().unwrap().stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+
+    /// Waits for the process to end and returns its stdout lines (panics if it failed).
+    pub(crate) fn finish(mut self) -> Vec<String> {
+        let out = self.child.take().unwrap().wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} failed: {}\n{}",
+            self.what,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Stops the process (SIGTERM, so it can report), and returns its stdout and stderr.
+    pub(crate) fn terminate(mut self) -> (String, String) {
+        let child = self.child.take().unwrap();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let out = child.wait_with_output().unwrap();
+        let earlier = self
+            .stderr
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            earlier + &String::from_utf8_lossy(&out.stderr),
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Parses JSON lines.
+pub(crate) fn json_lines(lines: &[String]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
