@@ -148,6 +148,17 @@ pub(crate) fn build_generated_crate(
     main_rs: &str,
     generated: &str,
 ) -> PathBuf {
+    build_generated_crate_with(dir, name, main_rs, generated, "")
+}
+
+/// [`build_generated_crate`] with more `[dependencies]` lines; `{root}` in them is the workspace.
+pub(crate) fn build_generated_crate_with(
+    dir: &Path,
+    name: &str,
+    main_rs: &str,
+    generated: &str,
+    extra_deps: &str,
+) -> PathBuf {
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let runtime = root().join("crates/fedora-messaging");
     let manifest = format!(
@@ -156,8 +167,9 @@ pub(crate) fn build_generated_crate(
          serde_json = {{ version = \"1\", features = [\"preserve_order\"] }}\n\
          serde = {{ version = \"1\", features = [\"derive\"] }}\n\
          schemars = \"1\"\n\
-         tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\", \"time\"] }}\n\n[workspace]\n",
-        runtime.display().to_string()
+         tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\", \"time\"] }}\n{}\n\n[workspace]\n",
+        runtime.display().to_string(),
+        extra_deps.replace("{root}", &root().display().to_string())
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest);
     if !dir.join("Cargo.lock").exists() {
