@@ -3,7 +3,7 @@
 use chrono::Datelike;
 use serde_json::{Map, Number, Value};
 
-use crate::encoding;
+use fedora_messaging::pyjson;
 
 /// The `timestamp` of an envelope: fedmsg 1.x sends whole seconds; older senders and datagrepper
 /// send floats. Kept as it came, so a re-encoded envelope is byte-identical.
@@ -38,6 +38,9 @@ impl Timestamp {
         }
     }
 }
+
+/// The keys [`Envelope`] holds in fields; `extra` never has them.
+const KNOWN: &[&str] = &["topic", "msg", "timestamp", "msg_id", "i", "username"];
 
 /// One fedmsg message: `topic`, `msg` and the fields fedmsg adds, plus every other key it came with
 /// (`headers`, `crypto`, `signature`, `certificate`, `seq_id`, `source_name`, …), kept for a round
@@ -237,7 +240,53 @@ impl Envelope {
 
     /// `fedmsg.encoding.dumps` of the envelope: the bytes fedmsg publishes and signs.
     pub fn to_canonical_json(&self) -> String {
-        encoding::dumps(&self.to_value())
+        // Written field by field rather than through `to_value`, which would copy `msg`.
+        enum Field<'a> {
+            Value(&'a Value),
+            Text(&'a str),
+            Timestamp(Timestamp),
+            Int(u64),
+        }
+        let mut fields: Vec<(&str, Field<'_>)> = self
+            .extra
+            .iter()
+            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), Field::Value(v)))
+            .collect();
+        fields.push(("topic", Field::Text(&self.topic)));
+        fields.push(("msg", Field::Value(&self.msg)));
+        if let Some(t) = self.timestamp {
+            fields.push(("timestamp", Field::Timestamp(t)));
+        }
+        if let Some(id) = &self.msg_id {
+            fields.push(("msg_id", Field::Text(id)));
+        }
+        if let Some(i) = self.i {
+            fields.push(("i", Field::Int(i)));
+        }
+        if let Some(u) = &self.username {
+            fields.push(("username", Field::Text(u)));
+        }
+        fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = String::with_capacity(256);
+        out.push('{');
+        for (n, (key, field)) in fields.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            pyjson::write_string(&mut out, key, true);
+            out.push(':');
+            match field {
+                Field::Value(v) => pyjson::write_value(&mut out, v, pyjson::Style::CANONICAL),
+                Field::Text(t) => pyjson::write_string(&mut out, t, true),
+                Field::Timestamp(t) => {
+                    pyjson::write_value(&mut out, &t.to_value(), pyjson::Style::CANONICAL)
+                }
+                Field::Int(i) => out.push_str(&i.to_string()),
+            }
+        }
+        out.push('}');
+        out
     }
 
     /// The two frames of the ZeroMQ message: the topic and the canonical JSON.
@@ -301,6 +350,14 @@ mod tests {
         let mismatch =
             Envelope::from_frames(&[b"a".as_slice(), br#"{"topic":"b","msg":1}"#]).unwrap_err();
         assert!(matches!(mismatch, EnvelopeError::TopicMismatch { .. }));
+    }
+
+    #[test]
+    fn canonical_json_is_dumps_of_the_value() {
+        let v = json!({"topic": "t\u{e9}", "msg": {"z": 1, "a": [1.5, null]}, "timestamp": 1.25, "i": 3,
+                       "username": "u", "msg_id": "2026-x", "a_first": true, "zz_last": {"y": 1, "b": 2}});
+        let env = Envelope::from_value(v.clone()).unwrap();
+        assert_eq!(env.to_canonical_json(), crate::encoding::dumps(&v));
     }
 
     #[test]
