@@ -90,7 +90,7 @@ pub(crate) struct LoggerArgs {
     /// The modname: the part of the topic naming the sender.
     #[arg(long, default_value = "logger")]
     pub(crate) modname: String,
-    /// Which certnames entry signs (<prefix>.<short host>), when signing.
+    /// Which certnames entry signs (`<prefix>.<short host>`), when signing.
     #[arg(long, default_value = "shell")]
     pub(crate) cert_prefix: String,
     /// Before sending, wait until this many subscriptions reached the socket (0: sleep

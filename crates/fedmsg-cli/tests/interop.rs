@@ -342,7 +342,7 @@ async fn slow_joiner_rust_waits_and_loses_nothing_python_sleeps_and_loses() {
             .expect("Python sent its first five");
     }
     let tail = Running::spawn(
-        &mut Command::new(env!("CARGO_BIN_EXE_fedmsg"))
+        Command::new(env!("CARGO_BIN_EXE_fedmsg"))
             .arg("--config")
             .arg(site.config_dir())
             .args(["tail", "--json", "--count", "5"]),

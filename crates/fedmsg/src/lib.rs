@@ -11,7 +11,7 @@
 //!   have, or from TOML ([`config::load`]).
 //! - [`decode`]: a generated or derived message type chosen by topic.
 //!
-//! The transport, behind the default feature `zeromq`: [`zeromq`] (publisher, subscriber, relay,
+//! The transport, behind the default feature `zeromq`: the module `zeromq` (publisher, subscriber, relay,
 //! gateway).
 //!
 //! ```

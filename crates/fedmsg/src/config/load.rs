@@ -243,7 +243,7 @@ fn evaluate_python(
             file: first.clone(),
             problem: format!(
                 "a Python configuration file, and {} could not run to read it ({e}); install python3, \
-                 or write the same keys as TOML (`fedmsg config --toml` prints them)",
+                 or write the same keys as TOML (`fedmsg config`, run where python3 is, prints them)",
                 Path::new(&python).display()
             ),
             source: Some(Box::new(e)),
