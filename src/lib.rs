@@ -50,5 +50,6 @@ pub mod book {
         Migrating = "migrating.md",
         Interoperability = "interoperability.md",
         Performance = "performance.md",
+        Fedmsg = "fedmsg.md",
     }
 }
