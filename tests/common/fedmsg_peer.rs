@@ -106,11 +106,17 @@ impl Site {
             relay_in: free_port(),
             relay_out: free_port(),
         };
+        // Unsigned unless `extra` says otherwise (a key may appear only once in dict(...)).
+        let unsigned = if extra.contains("sign_messages") {
+            ""
+        } else {
+            "sign_messages=False, validate_signatures=False, "
+        };
         let config = format!(
             "config = dict(\n    topic_prefix='org.fedoraproject', environment='prod',\n    \
              endpoints={{'bodhi.host': ['tcp://127.0.0.1:{}'], 'relay_outbound': ['tcp://127.0.0.1:{}']}},\n    \
              relay_inbound=['tcp://127.0.0.1:{}'],\n    \
-             sign_messages=False, validate_signatures=False, zmq_enabled=True,\n{extra}\n)\n",
+             {unsigned}zmq_enabled=True,\n{extra}\n)\n",
             site.publisher, site.relay_out, site.relay_in
         );
         std::fs::write(site.dir.join("fedmsg.d/base.py"), config).unwrap();
@@ -276,4 +282,124 @@ pub(crate) fn json_lines(lines: &[String]) -> Vec<serde_json::Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect()
+}
+
+/// A test PKI made with the `openssl` command line: a CA, service certificates signed by it, one
+/// of them revoked in a CRL, and a self-signed impostor. Files `<name>.key`/`<name>.crt` in `dir`
+/// (fedmsg's `ssldir` layout), `ca.crt`, `crl.pem`.
+pub(crate) struct Pki {
+    pub(crate) dir: PathBuf,
+}
+
+impl Pki {
+    /// The names of the certificates signed by the CA; `revoked` is revoked in the CRL.
+    pub(crate) const SERVICES: &'static [&'static str] =
+        &["bodhi-app01", "shell-app01", "signing-relay", "revoked"];
+
+    /// Makes the PKI in `dir` (created).
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        std::fs::create_dir_all(&dir).unwrap();
+        let openssl = |args: &[&str]| {
+            run(Command::new("openssl").current_dir(&dir).args(args));
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=fedmsg-test-ca",
+        ]);
+        for name in Self::SERVICES {
+            let (key, csr, crt) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.crt"),
+            );
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &format!("/CN={name}"),
+            ]);
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "30",
+            ]);
+        }
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "rogue.key",
+            "-out",
+            "rogue.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=bodhi-app01",
+        ]);
+        std::fs::write(dir.join("index.txt"), "").unwrap();
+        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ca]\ndefault_ca=test\n[test]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n",
+        )
+        .unwrap();
+        openssl(&[
+            "ca",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.crt",
+            "-revoke",
+            "revoked.crt",
+        ]);
+        openssl(&[
+            "ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out",
+            "crl.pem",
+        ]);
+        Self { dir }
+    }
+
+    /// The fedmsg keys that sign and validate with this PKI, as Python source (for a site's
+    /// `fedmsg.d/`), `bodhi.host` and `shell.<short host>` mapped to certificates.
+    pub(crate) fn python_keys(&self, short_host: &str) -> String {
+        let d = self.dir.display();
+        format!(
+            "    sign_messages=True, validate_signatures=True, crypto_backend='x509',\n    \
+             crypto_validate_backends=['x509'], ssldir='{d}', ca_cert_location='{d}/ca.crt',\n    \
+             crl_location='{d}/crl.pem', certnames={{'bodhi.host': 'bodhi-app01', 'shell.{short_host}': 'shell-app01',\n    \
+             'signing_relay': 'signing-relay'}},"
+        )
+    }
 }

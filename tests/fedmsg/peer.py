@@ -11,6 +11,11 @@ fedmsg.d/ holds the test's configuration (fedmsg reads ./fedmsg.d).
       a plain pyzmq SUB: prints {"frames": [frame0, frame1], "dumps": dumps(loads(frame1))}.
   peer.py dumps FILE
       fedmsg.encoding.dumps(json.loads(line)) for each line of FILE.
+  peer.py sign CERTNAME FILE
+      fedmsg.crypto.sign(msg, certname=CERTNAME, **config) for each line of FILE: the signed dicts.
+  peer.py validate FILE [OVERRIDES]
+      fedmsg.crypto.validate(msg, **config) for each line of FILE ({"valid": bool}), the site's
+      config updated with the JSON object OVERRIDES.
 """
 import json
 import sys
@@ -96,5 +101,30 @@ def dumps(args):
             sys.stdout.write(fedmsg.encoding.dumps(json.loads(line)) + "\n")
 
 
+def sign(args):
+    import fedmsg.crypto
+    import fedmsg.config
+
+    config = fedmsg.config.load_config()
+    with open(args[1]) as f:
+        for line in f:
+            out(fedmsg.crypto.sign(json.loads(line), certname=args[0], **config))
+
+
+def validate(args):
+    import fedmsg.crypto
+    import fedmsg.config
+
+    config = dict(fedmsg.config.load_config())
+    if len(args) > 1:
+        config.update(json.loads(args[1]))
+    # validate() sets its allowed backends up once; these overrides may change them.
+    fedmsg.crypto.init(**config)
+    with open(args[0]) as f:
+        for line in f:
+            out({"valid": bool(fedmsg.crypto.validate(json.loads(line), **config))})
+
+
 if __name__ == "__main__":
-    {"publish": publish, "tail": tail, "raw-sub": raw_sub, "dumps": dumps}[sys.argv[1]](sys.argv[2:])
+    {"publish": publish, "tail": tail, "raw-sub": raw_sub, "dumps": dumps, "sign": sign,
+     "validate": validate}[sys.argv[1]](sys.argv[2:])

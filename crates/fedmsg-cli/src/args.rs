@@ -27,7 +27,7 @@ pub(crate) enum Command {
     /// Publish lines of text or JSON through the relay (fedmsg-logger).
     Logger(LoggerArgs),
     /// Relay: a SUB bound on relay_inbound, re-published on endpoints.relay_outbound (fedmsg-relay).
-    Relay,
+    Relay(RelayArgs),
     /// Re-broadcast every message of the bus on one port (fedmsg-gateway).
     Gateway(GatewayArgs),
     /// Print the configuration read, every key with its value, as TOML.
@@ -65,7 +65,8 @@ pub(crate) struct TailArgs {
     /// One JSON object per line: the envelope as received (canonical JSON), for scripts.
     #[arg(long, group = "format")]
     pub(crate) json: bool,
-    /// Validate signatures (overrides validate_signatures).
+    /// Validate signatures against ca_cert_location and crl_location, dropping (and counting)
+    /// what fails (overrides validate_signatures).
     #[arg(long, overrides_with = "no_validate")]
     pub(crate) validate: bool,
     /// Do not validate signatures (overrides validate_signatures).
@@ -90,7 +91,7 @@ pub(crate) struct LoggerArgs {
     /// The modname: the part of the topic naming the sender.
     #[arg(long, default_value = "logger")]
     pub(crate) modname: String,
-    /// Which certnames entry signs (`<prefix>.<short host>`), when signing.
+    /// Which certnames entry signs (`<prefix>.<short host>`), when sign_messages is on.
     #[arg(long, default_value = "shell")]
     pub(crate) cert_prefix: String,
     /// Before sending, wait until this many subscriptions reached the socket (0: sleep
@@ -100,6 +101,13 @@ pub(crate) struct LoggerArgs {
     /// How long to wait for them, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub(crate) wait_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RelayArgs {
+    /// Sign every message forwarded with certnames["signing_relay"] (fedmsg-signing-relay).
+    #[arg(long)]
+    pub(crate) sign: bool,
 }
 
 #[derive(Debug, Args)]

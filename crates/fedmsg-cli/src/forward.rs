@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use fedmsg::zeromq::Forwarder;
 use fedmsg::Config;
 
-use crate::args::GatewayArgs;
+use crate::args::{GatewayArgs, RelayArgs};
 
 async fn shutdown() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -29,8 +29,12 @@ async fn run(forwarder: Forwarder) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub(crate) async fn relay(config: &Config) -> anyhow::Result<ExitCode> {
-    let forwarder = Forwarder::relay(config).context("starting the relay")?;
+pub(crate) async fn relay(config: &Config, args: RelayArgs) -> anyhow::Result<ExitCode> {
+    let forwarder = if args.sign {
+        Forwarder::signing_relay(config).context("starting the signing relay")?
+    } else {
+        Forwarder::relay(config).context("starting the relay")?
+    };
     Ok(run(forwarder).await)
 }
 

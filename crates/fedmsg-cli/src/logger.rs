@@ -4,7 +4,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use fedmsg::zeromq::{Publisher, Settle};
 use fedmsg::Config;
 use serde_json::{json, Value};
@@ -26,9 +26,10 @@ pub(crate) fn settle(args: &LoggerArgs, config: &Config) -> anyhow::Result<Settl
 }
 
 pub(crate) async fn run(config: &Config, args: LoggerArgs) -> anyhow::Result<ExitCode> {
-    if config.sign_messages {
-        bail!("sign_messages is set, and signing is not built yet (it comes with fedmsg x509 support); unset it to send unsigned");
-    }
+    // fedmsg-logger signs as certnames["<cert_prefix>.<short host>"].
+    let mut config = config.clone();
+    config.cert_prefix = Some(args.cert_prefix.clone());
+    let config = &config;
     let publisher = Publisher::connect_relay(config).context("connecting to the relay")?;
     publisher
         .settle(settle(&args, config)?)

@@ -45,7 +45,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Tail(a) => tail::run(&config, a).await,
         Command::Logger(a) => logger::run(&config, a).await,
-        Command::Relay => forward::relay(&config).await,
+        Command::Relay(a) => forward::relay(&config, a).await,
         Command::Gateway(a) => forward::gateway(&config, a).await,
         Command::Config => {
             print!("{}", config.to_toml());

@@ -128,12 +128,6 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
     } else {
         args.validate || config.validate_signatures
     };
-    if validate {
-        bail!(
-            "validating signatures is not built yet (x509 support comes with fedmsg signing); \
-             pass --no-validate, or set validate_signatures = False"
-        );
-    }
     let filter = Filter::new(&args)?;
     let endpoints = config.subscribe_endpoints();
     if endpoints.is_empty() {
@@ -143,6 +137,11 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
         ));
     }
     let mut builder = SubscriberBuilder::new(config);
+    if validate {
+        let validator = fedmsg::crypto::x509::Validator::from_config(config)
+            .context("loading the CA and CRL to validate signatures (--no-validate skips it)")?;
+        builder = builder.validate(std::sync::Arc::new(validator));
+    }
     if !args.topic.is_empty() {
         builder = builder.topic(args.topic.clone());
     }

@@ -196,10 +196,17 @@ fn logger_without_a_relay_fails_instead_of_losing_the_message() {
 }
 
 #[test]
-fn what_is_not_built_yet_is_refused_by_name() {
-    let dir = scratch("refused");
+fn signing_and_validation_problems_are_named_before_anything_is_sent() {
+    let dir = scratch("signing");
     let file = dir.join("fedmsg.toml");
-    std::fs::write(&file, "sign_messages = true\nvalidate_signatures = true\n").unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "sign_messages = true\nvalidate_signatures = true\nca_cert_location = \"{0}/no-ca.crt\"\nssldir = \"{0}\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
     let err = stderr(
         &fedmsg(&dir)
             .arg("--config")
@@ -209,9 +216,10 @@ fn what_is_not_built_yet_is_refused_by_name() {
             .unwrap(),
     );
     assert!(
-        err.contains("validating signatures is not built yet"),
+        err.contains("loading the CA and CRL to validate signatures"),
         "{err}"
     );
+    assert!(err.contains("no-ca.crt"), "{err}");
     let err = stderr(
         &fedmsg(&dir)
             .arg("--config")
@@ -220,8 +228,6 @@ fn what_is_not_built_yet_is_refused_by_name() {
             .output()
             .unwrap(),
     );
-    assert!(
-        err.contains("sign_messages is set, and signing is not built yet"),
-        "{err}"
-    );
+    assert!(err.contains("no certificate for \"shell."), "{err}");
+    assert!(err.contains("`certnames` has no such key"), "{err}");
 }

@@ -10,6 +10,8 @@
 //! - [`Config`]: fedmsg's keys and defaults, read from the `fedmsg.d/` Python files deployments
 //!   have, or from TOML ([`config::load`]).
 //! - [`decode`]: a generated or derived message type chosen by topic.
+//! - [`crypto`]: x509 signatures as fedmsg makes and checks them (the OpenSSL part behind the
+//!   default feature `x509`).
 //!
 //! The transport, behind the default feature `zeromq`: the module `zeromq` (publisher, subscriber, relay,
 //! gateway).
@@ -31,6 +33,7 @@
 //! ```
 
 pub mod config;
+pub mod crypto;
 pub mod decode;
 pub mod encoding;
 mod envelope;

@@ -26,6 +26,8 @@ pub struct Forwarder {
     subscriber: Subscriber,
     publisher: Publisher,
     stats: ForwardStats,
+    /// Sign each message again (a signing relay) instead of forwarding its bytes.
+    resign: bool,
 }
 
 impl Forwarder {
@@ -36,12 +38,44 @@ impl Forwarder {
             .relay_inbound
             .first()
             .ok_or_else(|| config.missing("relay_inbound", "the relay binds it"))?;
-        let publisher = Publisher::bind(config, "relay_outbound")?;
+        let outbound = config
+            .endpoints
+            .get("relay_outbound")
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| config.missing("endpoints.relay_outbound", "the relay binds it"))?;
+        let publisher = Publisher::bind_endpoints(
+            config,
+            "relay_outbound",
+            outbound,
+            SocketOptions::from_config(config),
+        )?;
         let subscriber = SubscriberBuilder::new(config)
             .endpoints([("relay_inbound".to_owned(), inbound.clone())])
             .bind(true)
             .start()?;
         Ok(Self::new(subscriber, publisher))
+    }
+
+    /// `fedmsg-signing-relay`: the relay, signing each message it forwards with the certificate
+    /// `certnames["signing_relay"]` (for senders that cannot sign, such as shell scripts).
+    #[cfg(feature = "x509")]
+    pub fn signing_relay(config: &Config) -> Result<Self, PublishError> {
+        let mut relay = Self::relay(config)?;
+        let certname = config.certnames.get("signing_relay").ok_or_else(|| {
+            crate::crypto::SignError::NoCertName {
+                index: "signing_relay".into(),
+                known: config
+                    .certnames
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })?;
+        let signer = crate::crypto::x509::Signer::load(&config.ssldir, certname)?;
+        relay.publisher.set_signer(Some(signer));
+        relay.resign = true;
+        Ok(relay)
     }
 
     /// `fedmsg-gateway`: subscribes to every endpoint of the bus and re-broadcasts each message,
@@ -61,6 +95,7 @@ impl Forwarder {
             subscriber,
             publisher,
             stats: ForwardStats::default(),
+            resign: false,
         }
     }
 
@@ -77,10 +112,20 @@ impl Forwarder {
                 () = &mut shutdown => break,
                 received = self.subscriber.recv() => {
                     let Some(m) = received else { break };
-                    match self.publisher.send_frames(m.envelope.topic.as_bytes(), &m.json) {
+                    let sent = if self.resign {
+                        self.publisher.send(m.envelope).map(|_| ())
+                    } else {
+                        self.publisher.send_frames(m.envelope.topic.as_bytes(), &m.json)
+                    };
+                    match sent {
                         Ok(()) => self.stats.forwarded += 1,
-                        // Logged by the publisher.
-                        Err(_) => self.stats.not_forwarded += 1,
+                        Err(e) => {
+                            // High-water-mark refusals are logged by the publisher.
+                            if !matches!(e, PublishError::HighWaterMark { .. }) {
+                                tracing::warn!(error = %e, "message not forwarded");
+                            }
+                            self.stats.not_forwarded += 1;
+                        }
                     }
                 }
             }

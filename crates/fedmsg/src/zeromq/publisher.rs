@@ -48,6 +48,12 @@ pub enum PublishError {
     /// libzmq failed.
     #[error("ZeroMQ: {0}")]
     Zmq(#[from] zmq::Error),
+    /// `sign_messages` is on and the message could not be signed (or the signer not loaded).
+    #[error("signing: {0}")]
+    Sign(#[from] crate::crypto::SignError),
+    /// `sign_messages` is on, and this build has no x509 support (feature `x509`).
+    #[error("sign_messages is set, and fedmsg was built without the `x509` feature")]
+    SigningUnavailable,
 }
 
 /// How a new publisher avoids losing its first messages to subscribers still connecting (the
@@ -100,6 +106,8 @@ struct Inner {
     sent: AtomicU64,
     sent_without_subscribers: AtomicU64,
     dropped: AtomicU64,
+    #[cfg(feature = "x509")]
+    signer: Mutex<Option<Arc<crate::crypto::x509::Signer>>>,
 }
 
 /// A fedmsg publisher. One serves every thread and task of a process (`Clone` it, or share it):
@@ -166,10 +174,12 @@ impl Publisher {
             .get(name)
             .filter(|e| !e.is_empty())
             .ok_or_else(|| config.missing(&format!("endpoints.{name}"), "publishing binds it"))?;
-        Self::bind_endpoints(config, name, endpoints, SocketOptions::from_config(config))
+        Self::bind_endpoints(config, name, endpoints, SocketOptions::from_config(config))?
+            .sign_as(config, Some(name))
     }
 
-    /// Binds the first of `endpoints` that binds (each as `tcp://*:<port>`), with `options`.
+    /// Binds the first of `endpoints` that binds (each as `tcp://*:<port>`), with `options`;
+    /// never signs (relays and gateways forward what they receive as it is).
     pub fn bind_endpoints(
         config: &Config,
         name: &str,
@@ -203,23 +213,18 @@ impl Publisher {
             .relay_inbound
             .first()
             .ok_or_else(|| config.missing("relay_inbound", "an active publisher connects to it"))?;
-        Self::connect(config, endpoint)
+        Self::connect_as(config, endpoint, "relay_inbound")
     }
 
-    /// Connects to `endpoint` (a bound SUB, such as a relay's).
-    pub fn connect(config: &Config, endpoint: &str) -> Result<Self, PublishError> {
+    /// Connects to `endpoint` (a bound SUB, such as a relay's), signing (when `sign_messages` is
+    /// on) as the publisher called `name` would.
+    pub fn connect_as(config: &Config, endpoint: &str, name: &str) -> Result<Self, PublishError> {
         let options = SocketOptions::from_config(config);
         let context = zmq::Context::new();
         let socket = xpub(&context, &options)?;
         socket.connect(endpoint)?;
         tracing::info!(endpoint, "fedmsg publisher connected");
-        Ok(Self::new(
-            context,
-            socket,
-            endpoint.to_owned(),
-            config,
-            options,
-        ))
+        Self::new(context, socket, endpoint.to_owned(), config, options).sign_as(config, Some(name))
     }
 
     /// The publisher `config` describes: connected to the relay when `active`, else bound on
@@ -259,8 +264,43 @@ impl Publisher {
                 sent: AtomicU64::new(0),
                 sent_without_subscribers: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
+                #[cfg(feature = "x509")]
+                signer: Mutex::new(None),
             }),
         }
+    }
+
+    /// Loads the signer `config` names for a publisher called `name` when `sign_messages` is on.
+    fn sign_as(self, config: &Config, name: Option<&str>) -> Result<Self, PublishError> {
+        if !config.sign_messages {
+            return Ok(self);
+        }
+        #[cfg(feature = "x509")]
+        {
+            let signer = crate::crypto::x509::Signer::from_config(config, name)?;
+            tracing::info!(
+                certname = signer.certname(),
+                "fedmsg publisher signs its messages"
+            );
+            self.set_signer(Some(signer));
+            Ok(self)
+        }
+        #[cfg(not(feature = "x509"))]
+        {
+            let _ = name;
+            Err(PublishError::SigningUnavailable)
+        }
+    }
+
+    /// Signs every message sent from now on with `signer` (`None`: stop signing). The
+    /// constructors do this themselves when the configuration has `sign_messages`.
+    #[cfg(feature = "x509")]
+    pub fn set_signer(&self, signer: Option<crate::crypto::x509::Signer>) {
+        *self
+            .inner
+            .signer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = signer.map(Arc::new);
     }
 
     /// The endpoint bound (`tcp://*:<port>`) or connected to.
@@ -352,7 +392,8 @@ impl Publisher {
     }
 
     /// Sends an envelope as it is, filling in what it lacks: `timestamp`, `msg_id`, `i` (this
-    /// publisher's counter) and `username` (the OS user).
+    /// publisher's counter) and `username` (the OS user); then signs it when this publisher
+    /// signs.
     pub fn send(&self, mut envelope: Envelope) -> Result<Envelope, PublishError> {
         if envelope.timestamp.is_none() {
             envelope.timestamp = Some(crate::Timestamp::now());
@@ -365,6 +406,18 @@ impl Publisher {
         }
         if envelope.username.is_none() {
             envelope.username = Some(self.inner.username.clone());
+        }
+        #[cfg(feature = "x509")]
+        {
+            let signer = self
+                .inner
+                .signer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(signer) = signer {
+                signer.sign(&mut envelope)?;
+            }
         }
         let [topic, json] = envelope.to_frames();
         self.send_frames(&topic, &json)?;

@@ -34,12 +34,29 @@ pub struct SubscriberStats {
     /// Messages dropped as malformed (not 2 frames, not UTF-8, not a JSON object, no
     /// `topic`/`msg`, topic frame ≠ JSON topic); each is logged with its endpoint.
     pub malformed: u64,
+    /// Messages dropped because their signature did not validate (with a validator); logged
+    /// once per sender and endpoint, then counted only.
+    pub invalid: u64,
 }
 
 #[derive(Default)]
 struct Counters {
     received: AtomicU64,
     malformed: AtomicU64,
+    invalid: AtomicU64,
+}
+
+/// Checks each message before it is handed on: the signature validator, when there is one.
+#[derive(Clone, Default)]
+struct Checks {
+    #[cfg(feature = "x509")]
+    validator: Option<Arc<crate::crypto::x509::Validator>>,
+}
+
+impl std::fmt::Debug for Checks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checks").finish_non_exhaustive()
+    }
 }
 
 /// Builds a [`Subscriber`]: which endpoints, which topic prefixes, connect or bind.
@@ -51,6 +68,7 @@ pub struct SubscriberBuilder {
     bind: bool,
     options: SocketOptions,
     capacity: usize,
+    checks: Checks,
 }
 
 impl SubscriberBuilder {
@@ -62,7 +80,16 @@ impl SubscriberBuilder {
             bind: false,
             options: SocketOptions::from_config(config),
             capacity: 1024,
+            checks: Checks::default(),
         }
+    }
+
+    /// Drops (and counts, and logs once per sender) every message whose signature `validator`
+    /// rejects, as fedmsg does with `validate_signatures`.
+    #[cfg(feature = "x509")]
+    pub fn validate(mut self, validator: Arc<crate::crypto::x509::Validator>) -> Self {
+        self.checks.validator = Some(validator);
+        self
     }
 
     /// These endpoints instead of the configuration's, each with the name reported for it.
@@ -120,9 +147,10 @@ impl SubscriberBuilder {
         let thread = {
             let stop = stop.clone();
             let counters = counters.clone();
+            let checks = self.checks.clone();
             std::thread::Builder::new()
                 .name("fedmsg-sub".into())
-                .spawn(move || receive_loop(&context, &sockets, &tx, &stop, &counters))
+                .spawn(move || receive_loop(&context, &sockets, &tx, &stop, &counters, &checks))
                 .map_err(|_| zmq::Error::EMFILE)?
         };
         Ok(Subscriber {
@@ -143,7 +171,10 @@ fn receive_loop(
     tx: &mpsc::Sender<Received>,
     stop: &AtomicBool,
     counters: &Counters,
+    checks: &Checks,
 ) {
+    // Senders whose invalid messages were already logged: one warning each, not one per message.
+    let mut warned: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     let mut items: Vec<zmq::PollItem<'_>> = sockets
         .iter()
         .map(|(s, _, _)| s.as_poll_item(zmq::POLLIN))
@@ -164,7 +195,24 @@ fn receive_loop(
             }
             // Everything queued, not just one: a busy endpoint should not wait for the next poll.
             while let Ok(frames) = socket.recv_multipart(zmq::DONTWAIT) {
-                match Envelope::from_frames(&frames) {
+                let parsed = Envelope::from_frames(&frames);
+                #[cfg(feature = "x509")]
+                if let (Ok(envelope), Some(validator)) = (&parsed, &checks.validator) {
+                    if let Err(error) = validator.validate(envelope) {
+                        counters.invalid.fetch_add(1, Ordering::Relaxed);
+                        let sender = envelope.username.clone().unwrap_or_default();
+                        if warned.insert((sender.clone(), endpoint.clone())) {
+                            tracing::warn!(%endpoint, %sender, topic = %envelope.topic, %error,
+                                "message dropped: its signature does not validate (further ones from this sender are counted only)");
+                        } else {
+                            tracing::debug!(%endpoint, %sender, %error, "invalid message dropped");
+                        }
+                        continue;
+                    }
+                }
+                #[cfg(not(feature = "x509"))]
+                let _ = (checks, &mut warned);
+                match parsed {
                     Ok(envelope) => {
                         counters.received.fetch_add(1, Ordering::Relaxed);
                         let json = frames.into_iter().nth(1).unwrap_or_default();
@@ -229,6 +277,7 @@ impl Subscriber {
         SubscriberStats {
             received: self.counters.received.load(Ordering::Relaxed),
             malformed: self.counters.malformed.load(Ordering::Relaxed),
+            invalid: self.counters.invalid.load(Ordering::Relaxed),
         }
     }
 }
