@@ -301,3 +301,35 @@ fn signing_needs_a_certname() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_signing_relay_signs_what_unsigned_senders_send() {
+    let (inbound, outbound) = (peer::free_port(), peer::free_port());
+    let d = pki().dir.display();
+    let config = Config::from_toml(&format!(
+        "ssldir = \"{d}\"\nca_cert_location = \"{d}/ca.crt\"\ncrl_location = \"{d}/crl.pem\"\n\
+         relay_inbound = \"tcp://127.0.0.1:{inbound}\"\n\
+         [certnames]\nsigning_relay = \"signing-relay\"\n\
+         [endpoints]\nrelay_outbound = [\"tcp://127.0.0.1:{outbound}\"]\n"
+    ))
+    .unwrap();
+    let relay = fedmsg::zeromq::Forwarder::signing_relay(&config).unwrap();
+    let relay_pub = relay.publisher().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(relay.run(async {
+        let _ = stopped.await;
+    }));
+    let validator = Arc::new(Validator::from_config(&config).unwrap());
+    let mut tail = SubscriberBuilder::new(&config).validate(validator.clone()).start().unwrap();
+    relay_pub.settle(Settle::Subscribers { count: 1, timeout: Duration::from_secs(10) }).await.unwrap();
+    // A sender that cannot sign (sign_messages is off in this configuration).
+    let script = Publisher::connect_relay(&config).unwrap();
+    script.settle(Settle::Subscribers { count: 1, timeout: Duration::from_secs(10) }).await.unwrap();
+    let sent = script.publish("shell", "backup.done", json!({"ok": true})).unwrap();
+    assert!(!sent.extra.contains_key("signature"));
+    let got = tokio::time::timeout(Duration::from_secs(10), tail.next()).await.unwrap().unwrap();
+    assert_eq!((got.envelope.msg_id.as_ref(), &got.envelope.msg), (sent.msg_id.as_ref(), &sent.msg));
+    assert_eq!(validator.validate(&got.envelope).unwrap(), "signing-relay");
+    stop.send(()).unwrap();
+    assert_eq!(running.await.unwrap().forwarded, 1);
+}
