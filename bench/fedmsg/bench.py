@@ -46,6 +46,23 @@ def main():
         size += len(fedmsg.encoding.dumps(env))
     report("canonical encoding", n, time.perf_counter() - start, bytes=size // n)
 
+    pki = os.environ.get("FEDMSG_BENCH_PKI")
+    if pki:
+        import fedmsg.crypto
+        crypto = dict(crypto_backend="x509", crypto_validate_backends=["x509"], ssldir=pki,
+                      ca_cert_location=pki + "/ca.crt", crl_location=pki + "/crl.pem")
+        fedmsg.crypto.init(**crypto)
+        unsigned = {k: v for k, v in env.items() if k not in ("signature", "certificate", "crypto")}
+        n = 1000
+        start = time.perf_counter()
+        for _ in range(n):
+            signed = fedmsg.crypto.sign(dict(unsigned), certname="bodhi-app01", **crypto)
+        report("x509 sign", n, time.perf_counter() - start)
+        start = time.perf_counter()
+        for _ in range(n):
+            assert fedmsg.crypto.validate(signed, **crypto)
+        report("x509 validate (CA chain, CRL, signature)", n, time.perf_counter() - start)
+
     received = [0]
     done = threading.Event()
     ready = threading.Event()

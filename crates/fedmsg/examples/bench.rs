@@ -52,6 +52,33 @@ async fn main() {
         json!({"bytes": bytes / n as usize}),
     );
 
+    if let Ok(pki) = std::env::var("FEDMSG_BENCH_PKI") {
+        let config = Config::from_toml(&format!(
+            "ssldir = \"{pki}\"\nca_cert_location = \"{pki}/ca.crt\"\ncrl_location = \"{pki}/crl.pem\"\n"
+        ))
+        .unwrap();
+        let signer = fedmsg::crypto::x509::Signer::load(&config.ssldir, "bodhi-app01").unwrap();
+        let validator = fedmsg::crypto::x509::Validator::from_config(&config).unwrap();
+        let n = 1000u64;
+        let mut signed = env.clone();
+        let start = Instant::now();
+        for _ in 0..n {
+            signed = env.clone();
+            signer.sign(&mut signed).unwrap();
+        }
+        report("x509 sign", n, start.elapsed(), json!({}));
+        let start = Instant::now();
+        for _ in 0..n {
+            validator.validate(&signed).unwrap();
+        }
+        report(
+            "x509 validate (CA chain, CRL, signature)",
+            n,
+            start.elapsed(),
+            json!({}),
+        );
+    }
+
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -320,15 +320,38 @@ async fn a_signing_relay_signs_what_unsigned_senders_send() {
         let _ = stopped.await;
     }));
     let validator = Arc::new(Validator::from_config(&config).unwrap());
-    let mut tail = SubscriberBuilder::new(&config).validate(validator.clone()).start().unwrap();
-    relay_pub.settle(Settle::Subscribers { count: 1, timeout: Duration::from_secs(10) }).await.unwrap();
+    let mut tail = SubscriberBuilder::new(&config)
+        .validate(validator.clone())
+        .start()
+        .unwrap();
+    relay_pub
+        .settle(Settle::Subscribers {
+            count: 1,
+            timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
     // A sender that cannot sign (sign_messages is off in this configuration).
     let script = Publisher::connect_relay(&config).unwrap();
-    script.settle(Settle::Subscribers { count: 1, timeout: Duration::from_secs(10) }).await.unwrap();
-    let sent = script.publish("shell", "backup.done", json!({"ok": true})).unwrap();
+    script
+        .settle(Settle::Subscribers {
+            count: 1,
+            timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
+    let sent = script
+        .publish("shell", "backup.done", json!({"ok": true}))
+        .unwrap();
     assert!(!sent.extra.contains_key("signature"));
-    let got = tokio::time::timeout(Duration::from_secs(10), tail.next()).await.unwrap().unwrap();
-    assert_eq!((got.envelope.msg_id.as_ref(), &got.envelope.msg), (sent.msg_id.as_ref(), &sent.msg));
+    let got = tokio::time::timeout(Duration::from_secs(10), tail.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.envelope.msg_id.as_ref(), &got.envelope.msg),
+        (sent.msg_id.as_ref(), &sent.msg)
+    );
     assert_eq!(validator.validate(&got.envelope).unwrap(), "signing-relay");
     stop.send(()).unwrap();
     assert_eq!(running.await.unwrap().forwarded, 1);
