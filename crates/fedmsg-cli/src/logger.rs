@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use fedmsg::stomp::StompPublisher;
 use fedmsg::zeromq::{Publisher, Settle};
 use fedmsg::Config;
 use serde_json::{json, Value};
@@ -25,37 +26,61 @@ pub(crate) fn settle(args: &LoggerArgs, config: &Config) -> anyhow::Result<Settl
     })
 }
 
+/// Where the logger sends: the relay over ZeroMQ, or the broker over STOMP.
+enum Sink {
+    Zmq(Publisher),
+    Stomp(StompPublisher),
+}
+
+impl Sink {
+    async fn send(&self, args: &LoggerArgs, msg: Value) -> anyhow::Result<()> {
+        match self {
+            Self::Zmq(p) => p.publish(&args.modname, &args.topic, msg).map(|_| ()).context("publishing"),
+            Self::Stomp(p) => p
+                .publish(&args.modname, &args.topic, msg)
+                .await
+                .map(|_| ())
+                .context("publishing over STOMP"),
+        }
+    }
+}
+
 pub(crate) async fn run(config: &Config, args: LoggerArgs) -> anyhow::Result<ExitCode> {
     // fedmsg-logger signs as certnames["<cert_prefix>.<short host>"].
     let mut config = config.clone();
     config.cert_prefix = Some(args.cert_prefix.clone());
     let config = &config;
-    let publisher = Publisher::connect_relay(config).context("connecting to the relay")?;
-    publisher
-        .settle(settle(&args, config)?)
-        .await
-        .context("waiting for the relay to subscribe (is a relay listening on relay_inbound?)")?;
-    let send = |msg: Value| {
+    let sink = if config.zmq_enabled {
+        let publisher = Publisher::connect_relay(config).context("connecting to the relay")?;
         publisher
-            .publish(&args.modname, &args.topic, msg)
-            .context("publishing")
+            .settle(settle(&args, config)?)
+            .await
+            .context("waiting for the relay to subscribe (is a relay listening on relay_inbound?)")?;
+        Sink::Zmq(publisher)
+    } else {
+        let publisher = StompPublisher::connect(config)
+            .await
+            .context("connecting to the STOMP broker (stomp_uri)")?;
+        Sink::Stomp(publisher)
     };
     if let Some(text) = &args.message {
-        send(json!({ "log": text }))?;
+        sink.send(&args, json!({ "log": text })).await?;
     } else if args.json_input {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
             .context("reading standard input")?;
         let msg: Value = serde_json::from_str(&text).context("standard input is not JSON")?;
-        send(msg)?;
+        sink.send(&args, msg).await?;
     } else {
+        // Line by line as they come: `tail -f log | fedmsg logger` works.
         let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         while let Some(line) = lines.next_line().await.context("reading standard input")? {
-            send(json!({ "log": line.trim() }))?;
+            sink.send(&args, json!({ "log": line.trim() })).await?;
         }
     }
-    // Dropping the publisher lingers (zmq_linger) until the relay has the messages.
-    drop(publisher);
+    // Dropping a ZeroMQ publisher lingers (zmq_linger) until the relay has the messages; STOMP
+    // messages were each confirmed by a receipt.
+    drop(sink);
     Ok(ExitCode::SUCCESS)
 }

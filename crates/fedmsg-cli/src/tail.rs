@@ -1,9 +1,13 @@
 //! `fedmsg tail`: every message of the bus, filtered and formatted as fedmsg-tail does.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
+use std::sync::Arc;
+
+use fedmsg::crypto::x509::Validator;
+use fedmsg::stomp::StompSubscriberBuilder;
 use fedmsg::zeromq::SubscriberBuilder;
 use fedmsg::{encoding, topic, Config, Envelope};
 use regex::Regex;
@@ -122,6 +126,55 @@ pub(crate) fn format(args: &TailArgs, config: &Config, env: &Envelope) -> String
     format!("{} {}", env.topic, env.to_canonical_json())
 }
 
+fn validator(config: &Config) -> anyhow::Result<Arc<Validator>> {
+    let v = Validator::from_config(config)
+        .context("loading the CA and CRL to validate signatures (--no-validate skips it)")?;
+    Ok(Arc::new(v))
+}
+
+/// Prints `env` when the filters show it; false once `--count` messages were printed.
+fn show(
+    args: &TailArgs,
+    config: &Config,
+    filter: &Filter,
+    env: &Envelope,
+    out: &mut impl Write,
+    printed: &mut u64,
+) -> anyhow::Result<bool> {
+    if filter.shows(env) {
+        writeln!(out, "{}", format(args, config, env))?;
+        out.flush()?;
+        *printed += 1;
+    }
+    Ok(!args.count.is_some_and(|n| *printed >= n))
+}
+
+/// `tail` on a STOMP bus (`zmq_enabled = False`): the broker of `stomp_uri`.
+async fn tail_stomp(config: &Config, args: &TailArgs, filter: &Filter, validate: bool) -> anyhow::Result<ExitCode> {
+    let mut builder = StompSubscriberBuilder::new(config).context("reading the STOMP keys")?;
+    if validate {
+        builder = builder.validate(validator(config)?);
+    }
+    if !args.topic.is_empty() {
+        builder = builder.topic(args.topic.clone());
+    }
+    let mut sub = builder.start();
+    sub.subscribed().await;
+    tracing::info!("fedmsg subscriber ready (STOMP)");
+    let mut printed = 0u64;
+    let mut stdout = std::io::stdout().lock();
+    while let Some(d) = sub.recv().await {
+        if !show(args, config, filter, &d.envelope, &mut stdout, &mut printed)? {
+            break;
+        }
+    }
+    let stats = sub.stats();
+    if stats.malformed + stats.invalid > 0 {
+        eprintln!("{} malformed and {} invalid messages were dropped (see the log)", stats.malformed, stats.invalid);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitCode> {
     let validate = if args.no_validate {
         false
@@ -129,18 +182,16 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
         args.validate || config.validate_signatures
     };
     let filter = Filter::new(&args)?;
+    if !config.zmq_enabled {
+        return tail_stomp(config, &args, &filter, validate).await;
+    }
     let endpoints = config.subscribe_endpoints();
     if endpoints.is_empty() {
-        bail!(config.missing(
-            "endpoints",
-            "tail connects to every endpoint but relay_inbound"
-        ));
+        bail!(config.missing("endpoints", "tail connects to every endpoint but relay_inbound"));
     }
     let mut builder = SubscriberBuilder::new(config);
     if validate {
-        let validator = fedmsg::crypto::x509::Validator::from_config(config)
-            .context("loading the CA and CRL to validate signatures (--no-validate skips it)")?;
-        builder = builder.validate(std::sync::Arc::new(validator));
+        builder = builder.validate(validator(config)?);
     }
     if !args.topic.is_empty() {
         builder = builder.topic(args.topic.clone());
@@ -149,21 +200,15 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
     let mut printed = 0u64;
     let mut stdout = std::io::stdout().lock();
     while let Some(m) = sub.recv().await {
-        if !filter.shows(&m.envelope) {
-            continue;
-        }
-        writeln!(stdout, "{}", format(&args, config, &m.envelope))?;
-        stdout.flush()?;
-        printed += 1;
-        if args.count.is_some_and(|n| printed >= n) {
+        if !show(&args, config, &filter, &m.envelope, &mut stdout, &mut printed)? {
             break;
         }
     }
     let stats = sub.stats();
-    if stats.malformed > 0 {
+    if stats.malformed + stats.invalid > 0 {
         eprintln!(
-            "{} malformed messages were dropped (see the log)",
-            stats.malformed
+            "{} malformed and {} invalid messages were dropped (see the log)",
+            stats.malformed, stats.invalid
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -37,7 +37,10 @@ pub mod crypto;
 pub mod decode;
 pub mod encoding;
 mod envelope;
+pub mod identity;
 pub mod topic;
+#[cfg(feature = "stomp")]
+pub mod stomp;
 #[cfg(feature = "zeromq")]
 pub mod zeromq;
 

@@ -26,11 +26,7 @@ fn read(path: &Path) -> Result<Vec<u8>, SignError> {
     })
 }
 
-/// The host name up to its first dot, as fedmsg names certificates.
-pub fn short_hostname() -> String {
-    let host = whoami::hostname().unwrap_or_default();
-    host.split('.').next().unwrap_or_default().to_owned()
-}
+pub use crate::identity::short_hostname;
 
 /// Signs envelopes with one key pair, `<ssldir>/<certname>.key` and `.crt`.
 pub struct Signer {

@@ -15,5 +15,6 @@ mod subscriber;
 
 pub use forward::{ForwardStats, Forwarder};
 pub use options::{SocketOptions, DEFAULT_HIGH_WATER_MARK};
-pub use publisher::{os_username, PublishError, Publisher, PublisherStats, Settle};
+pub use crate::identity::os_username;
+pub use publisher::{PublishError, Publisher, PublisherStats, Settle};
 pub use subscriber::{Received, Subscriber, SubscriberBuilder, SubscriberStats};

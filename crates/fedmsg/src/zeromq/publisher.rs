@@ -144,19 +144,6 @@ impl std::fmt::Debug for Publisher {
     }
 }
 
-/// The OS user, as Python's `getpass.getuser()` finds it: the environment first, then the
-/// account database.
-pub fn os_username() -> String {
-    for var in ["LOGNAME", "USER", "LNAME", "USERNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.is_empty() {
-                return v;
-            }
-        }
-    }
-    whoami::username().unwrap_or_default()
-}
-
 fn xpub(context: &zmq::Context, options: &SocketOptions) -> Result<zmq::Socket, zmq::Error> {
     let mut socket = context.socket(zmq::XPUB)?;
     options.apply(&socket)?;
@@ -258,7 +245,7 @@ impl Publisher {
                 endpoint,
                 topic_prefix: config.topic_prefix.clone(),
                 environment: config.environment.clone(),
-                username: os_username(),
+                username: crate::identity::os_username(),
                 hwm: options.high_water_mark,
                 counter: AtomicU64::new(0),
                 sent: AtomicU64::new(0),
