@@ -35,7 +35,10 @@ enum Sink {
 impl Sink {
     async fn send(&self, args: &LoggerArgs, msg: Value) -> anyhow::Result<()> {
         match self {
-            Self::Zmq(p) => p.publish(&args.modname, &args.topic, msg).map(|_| ()).context("publishing"),
+            Self::Zmq(p) => p
+                .publish(&args.modname, &args.topic, msg)
+                .map(|_| ())
+                .context("publishing"),
             Self::Stomp(p) => p
                 .publish(&args.modname, &args.topic, msg)
                 .await
@@ -52,10 +55,9 @@ pub(crate) async fn run(config: &Config, args: LoggerArgs) -> anyhow::Result<Exi
     let config = &config;
     let sink = if config.zmq_enabled {
         let publisher = Publisher::connect_relay(config).context("connecting to the relay")?;
-        publisher
-            .settle(settle(&args, config)?)
-            .await
-            .context("waiting for the relay to subscribe (is a relay listening on relay_inbound?)")?;
+        publisher.settle(settle(&args, config)?).await.context(
+            "waiting for the relay to subscribe (is a relay listening on relay_inbound?)",
+        )?;
         Sink::Zmq(publisher)
     } else {
         let publisher = StompPublisher::connect(config)

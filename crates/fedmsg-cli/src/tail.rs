@@ -146,11 +146,16 @@ fn show(
         out.flush()?;
         *printed += 1;
     }
-    Ok(!args.count.is_some_and(|n| *printed >= n))
+    Ok(args.count.is_none_or(|n| *printed < n))
 }
 
 /// `tail` on a STOMP bus (`zmq_enabled = False`): the broker of `stomp_uri`.
-async fn tail_stomp(config: &Config, args: &TailArgs, filter: &Filter, validate: bool) -> anyhow::Result<ExitCode> {
+async fn tail_stomp(
+    config: &Config,
+    args: &TailArgs,
+    filter: &Filter,
+    validate: bool,
+) -> anyhow::Result<ExitCode> {
     let mut builder = StompSubscriberBuilder::new(config).context("reading the STOMP keys")?;
     if validate {
         builder = builder.validate(validator(config)?);
@@ -170,7 +175,10 @@ async fn tail_stomp(config: &Config, args: &TailArgs, filter: &Filter, validate:
     }
     let stats = sub.stats();
     if stats.malformed + stats.invalid > 0 {
-        eprintln!("{} malformed and {} invalid messages were dropped (see the log)", stats.malformed, stats.invalid);
+        eprintln!(
+            "{} malformed and {} invalid messages were dropped (see the log)",
+            stats.malformed, stats.invalid
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -187,7 +195,10 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
     }
     let endpoints = config.subscribe_endpoints();
     if endpoints.is_empty() {
-        bail!(config.missing("endpoints", "tail connects to every endpoint but relay_inbound"));
+        bail!(config.missing(
+            "endpoints",
+            "tail connects to every endpoint but relay_inbound"
+        ));
     }
     let mut builder = SubscriberBuilder::new(config);
     if validate {
@@ -200,7 +211,14 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
     let mut printed = 0u64;
     let mut stdout = std::io::stdout().lock();
     while let Some(m) = sub.recv().await {
-        if !show(&args, config, &filter, &m.envelope, &mut stdout, &mut printed)? {
+        if !show(
+            &args,
+            config,
+            &filter,
+            &m.envelope,
+            &mut stdout,
+            &mut printed,
+        )? {
             break;
         }
     }

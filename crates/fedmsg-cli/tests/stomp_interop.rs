@@ -34,7 +34,9 @@ struct Vhost;
 
 impl Vhost {
     fn new() -> Self {
-        let _ = Command::new("rabbitmqctl").args(["add_vhost", VHOST]).output();
+        let _ = Command::new("rabbitmqctl")
+            .args(["add_vhost", VHOST])
+            .output();
         rabbitmqctl(&["set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"]);
         Self
     }
@@ -44,10 +46,18 @@ impl Vhost {
         let start = Instant::now();
         loop {
             let queues = rabbitmqctl(&["list_queues", "-q", "-p", VHOST, "name"]);
-            if queues.lines().filter(|l| l.starts_with("stomp-subscription")).count() >= n {
+            if queues
+                .lines()
+                .filter(|l| l.starts_with("stomp-subscription"))
+                .count()
+                >= n
+            {
                 return;
             }
-            assert!(start.elapsed() < WAIT, "{n} STOMP subscriptions did not appear: {queues}");
+            assert!(
+                start.elapsed() < WAIT,
+                "{n} STOMP subscriptions did not appear: {queues}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -55,7 +65,9 @@ impl Vhost {
 
 impl Drop for Vhost {
     fn drop(&mut self) {
-        let _ = Command::new("rabbitmqctl").args(["delete_vhost", VHOST]).output();
+        let _ = Command::new("rabbitmqctl")
+            .args(["delete_vhost", VHOST])
+            .output();
     }
 }
 
@@ -69,8 +81,11 @@ fn rust_config() -> Config {
 
 fn hub(site: &Site, consume: &str, publish: usize) -> Running {
     let mut cmd = site.python("python");
-    cmd.arg(root().join("tests/fedmsg/stomp_hub.py"))
-        .args(["127.0.0.1:61613", consume, &publish.to_string()]);
+    cmd.arg(root().join("tests/fedmsg/stomp_hub.py")).args([
+        "127.0.0.1:61613",
+        consume,
+        &publish.to_string(),
+    ]);
     Running::spawn(&mut cmd)
 }
 
@@ -87,13 +102,24 @@ async fn rust_and_the_python_moksha_hub_over_rabbitmq_stomp() {
         .unwrap()
         .topic("/topic/org.fedoraproject.prod.rust.")
         .start();
-    tokio::time::timeout(WAIT, rust_sub.subscribed()).await.unwrap();
+    tokio::time::timeout(WAIT, rust_sub.subscribed())
+        .await
+        .unwrap();
     vhost.wait_for_subscriptions(2);
     let publisher = StompPublisher::connect(&config).await.unwrap();
     let sent: Vec<Envelope> = {
         let mut v = Vec::new();
         for n in 0..3 {
-            v.push(publisher.publish("rust", "stomp.hello", json!({"n": n, "text": "über STOMP ✓"})).await.unwrap());
+            v.push(
+                publisher
+                    .publish(
+                        "rust",
+                        "stomp.hello",
+                        json!({"n": n, "text": "über STOMP ✓"}),
+                    )
+                    .await
+                    .unwrap(),
+            );
         }
         v
     };
@@ -109,20 +135,45 @@ async fn rust_and_the_python_moksha_hub_over_rabbitmq_stomp() {
     let out = Command::new(env!("CARGO_BIN_EXE_fedmsg"))
         .arg("--config")
         .arg(site.dir.join("stomp.toml"))
-        .args(["logger", "--modname", "rust", "--topic", "stomp.cli", "--message", "from the CLI"])
+        .args([
+            "logger",
+            "--modname",
+            "rust",
+            "--topic",
+            "stomp.cli",
+            "--message",
+            "from the CLI",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     for want in &sent {
-        let got = tokio::time::timeout(WAIT, rust_sub.next()).await.unwrap().unwrap();
+        let got = tokio::time::timeout(WAIT, rust_sub.next())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&got.envelope, want);
         let line: Value = serde_json::from_str(&py_lines.recv_timeout(WAIT).unwrap()).unwrap();
-        assert_eq!(line["received"], want.to_value(), "the hub got the envelope as sent");
+        assert_eq!(
+            line["received"],
+            want.to_value(),
+            "the hub got the envelope as sent"
+        );
         assert_eq!(line["topic"], want.topic.as_str());
     }
-    let cli = tokio::time::timeout(WAIT, rust_sub.next()).await.unwrap().unwrap();
-    assert_eq!(cli.envelope.topic, "/topic/org.fedoraproject.prod.rust.stomp.cli");
+    let cli = tokio::time::timeout(WAIT, rust_sub.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cli.envelope.topic,
+        "/topic/org.fedoraproject.prod.rust.stomp.cli"
+    );
     assert_eq!(cli.envelope.msg, json!({"log": "from the CLI"}));
     let line: Value = serde_json::from_str(&py_lines.recv_timeout(WAIT).unwrap()).unwrap();
     assert_eq!(line["received"], cli.envelope.to_value());
@@ -133,12 +184,21 @@ async fn rust_and_the_python_moksha_hub_over_rabbitmq_stomp() {
         .unwrap()
         .topic("/topic/org.fedoraproject.prod.py.")
         .start();
-    tokio::time::timeout(WAIT, rust_sub.subscribed()).await.unwrap();
+    tokio::time::timeout(WAIT, rust_sub.subscribed())
+        .await
+        .unwrap();
     let mut tail = Running::spawn(
         Command::new(env!("CARGO_BIN_EXE_fedmsg"))
             .arg("--config")
             .arg(site.dir.join("stomp.toml"))
-            .args(["tail", "--json", "--count", "3", "--topic", "/topic/org.fedoraproject.prod.py."])
+            .args([
+                "tail",
+                "--json",
+                "--count",
+                "3",
+                "--topic",
+                "/topic/org.fedoraproject.prod.py.",
+            ])
             .env("RUST_LOG", "fedmsg=info"),
     );
     tail.wait_for_stderr("fedmsg subscriber ready (STOMP)", WAIT);
@@ -152,12 +212,18 @@ async fn rust_and_the_python_moksha_hub_over_rabbitmq_stomp() {
         python_sent.push(line["sent"].clone());
     }
     for want in &python_sent {
-        let got = tokio::time::timeout(WAIT, rust_sub.next()).await.unwrap().unwrap();
+        let got = tokio::time::timeout(WAIT, rust_sub.next())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&got.envelope.to_value(), want);
         assert_eq!(got.destination, want["topic"].as_str().unwrap());
     }
     let tailed = json_lines(&tail.finish());
-    assert_eq!(tailed, python_sent, "fedmsg tail over STOMP printed the hub's envelopes");
+    assert_eq!(
+        tailed, python_sent,
+        "fedmsg tail over STOMP printed the hub's envelopes"
+    );
     drop(py);
     drop(vhost);
 }

@@ -38,9 +38,9 @@ pub mod decode;
 pub mod encoding;
 mod envelope;
 pub mod identity;
-pub mod topic;
 #[cfg(feature = "stomp")]
 pub mod stomp;
+pub mod topic;
 #[cfg(feature = "zeromq")]
 pub mod zeromq;
 

@@ -17,7 +17,10 @@ use tokio::io::AsyncWriteExt;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn config(extra: &str) -> Config {
-    Config::from_toml(&format!("environment = \"prod\"\nstomp_uri = \"127.0.0.1:61613\"\n{extra}")).unwrap()
+    Config::from_toml(&format!(
+        "environment = \"prod\"\nstomp_uri = \"127.0.0.1:61613\"\n{extra}"
+    ))
+    .unwrap()
 }
 
 /// A topic no other test (or run) uses.
@@ -26,7 +29,14 @@ fn modname() -> String {
 }
 
 fn uuid_like() -> String {
-    format!("{:x}{:x}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 #[tokio::test]
@@ -34,16 +44,30 @@ async fn every_subscriber_gets_each_message_with_its_topic() {
     let config = config("");
     let m = modname();
     let prefix = format!("org.fedoraproject.prod.{m}.");
-    let mut a = StompSubscriberBuilder::new(&config).unwrap().topic(prefix.clone()).start();
-    let mut b = StompSubscriberBuilder::new(&config).unwrap().topic(prefix.clone()).start();
-    let mut other = StompSubscriberBuilder::new(&config).unwrap().topic("org.fedoraproject.prod.someoneelse.").start();
+    let mut a = StompSubscriberBuilder::new(&config)
+        .unwrap()
+        .topic(prefix.clone())
+        .start();
+    let mut b = StompSubscriberBuilder::new(&config)
+        .unwrap()
+        .topic(prefix.clone())
+        .start();
+    let mut other = StompSubscriberBuilder::new(&config)
+        .unwrap()
+        .topic("org.fedoraproject.prod.someoneelse.")
+        .start();
     for s in [&mut a, &mut b, &mut other] {
         tokio::time::timeout(WAIT, s.subscribed()).await.unwrap();
     }
     let publisher = StompPublisher::connect(&config).await.unwrap();
     let mut sent = Vec::new();
     for n in 0..5 {
-        sent.push(publisher.publish(&m, "build.done", json!({"n": n, "text": "ünïcødé ✓"})).await.unwrap());
+        sent.push(
+            publisher
+                .publish(&m, "build.done", json!({"n": n, "text": "ünïcødé ✓"}))
+                .await
+                .unwrap(),
+        );
     }
     for s in [&mut a, &mut b] {
         for want in &sent {
@@ -54,34 +78,57 @@ async fn every_subscriber_gets_each_message_with_its_topic() {
     }
     assert_eq!(sent[0].topic, format!("{prefix}build.done"));
     assert_eq!(sent[4].i, Some(5));
-    assert!(tokio::time::timeout(Duration::from_millis(300), other.next()).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), other.next())
+            .await
+            .is_err()
+    );
     assert_eq!(a.stats().received, 5);
 }
 
 #[tokio::test]
 async fn failover_skips_brokers_that_do_not_answer_and_names_them_all_when_none_does() {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     // Nothing listens there any more.
     let config = config("").clone();
     let mut failover = config.clone();
-    failover.extra.insert("stomp_uri".into(), json!(format!("127.0.0.1:{dead},127.0.0.1:61613")));
+    failover.extra.insert(
+        "stomp_uri".into(),
+        json!(format!("127.0.0.1:{dead},127.0.0.1:61613")),
+    );
     let publisher = StompPublisher::connect(&failover).await.unwrap();
     publisher.publish(&modname(), "x", json!({})).await.unwrap();
 
     let mut none = config.clone();
-    none.extra.insert("stomp_uri".into(), json!(format!("127.0.0.1:{dead}")));
+    none.extra
+        .insert("stomp_uri".into(), json!(format!("127.0.0.1:{dead}")));
     let err = StompPublisher::connect(&none).await.unwrap_err();
     assert!(matches!(err, StompError::NoBroker { .. }), "{err}");
-    assert!(err.to_string().contains(&format!("127.0.0.1:{dead} (")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{dead} (")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn wrong_credentials_and_vhosts_are_refused_with_the_broker_s_words() {
-    let err = StompPublisher::connect(&config("stomp_pass = \"wrong\"")).await.unwrap_err();
+    let err = StompPublisher::connect(&config("stomp_pass = \"wrong\""))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StompError::Refused { .. }), "{err}");
-    assert!(err.to_string().to_lowercase().contains("access refused") || err.to_string().contains("login"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("access refused")
+            || err.to_string().contains("login"),
+        "{err}"
+    );
     // moksha sends the broker's host name as `host`, which RabbitMQ reads as a vhost.
-    let err = StompPublisher::connect(&config("stomp_vhost = \"127.0.0.1\"")).await.unwrap_err();
+    let err = StompPublisher::connect(&config("stomp_vhost = \"127.0.0.1\""))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StompError::Refused { .. }), "{err}");
 }
 
@@ -89,10 +136,15 @@ async fn wrong_credentials_and_vhosts_are_refused_with_the_broker_s_words() {
 async fn foreign_bodies_are_wrapped_and_non_json_is_counted() {
     let config = config("");
     let m = modname();
-    let mut sub = StompSubscriberBuilder::new(&config).unwrap().topic(format!("{m}.")).start();
+    let mut sub = StompSubscriberBuilder::new(&config)
+        .unwrap()
+        .topic(format!("{m}."))
+        .start();
     tokio::time::timeout(WAIT, sub.subscribed()).await.unwrap();
     // A raw STOMP client sending what is not a fedmsg envelope.
-    let mut raw = tokio::net::TcpStream::connect("127.0.0.1:61613").await.unwrap();
+    let mut raw = tokio::net::TcpStream::connect("127.0.0.1:61613")
+        .await
+        .unwrap();
     let connect = Frame::new("CONNECT")
         .header("accept-version", "1.2")
         .header("host", "/")
@@ -100,10 +152,15 @@ async fn foreign_bodies_are_wrapped_and_non_json_is_counted() {
         .header("passcode", "guest");
     raw.write_all(&connect.encode()).await.unwrap();
     for body in [b"not json".to_vec(), br#"{"plain": "dict"}"#.to_vec()] {
-        let send = Frame::new("SEND").header("destination", format!("/topic/{m}.raw")).body(body);
+        let send = Frame::new("SEND")
+            .header("destination", format!("/topic/{m}.raw"))
+            .body(body);
         raw.write_all(&send.encode()).await.unwrap();
     }
-    let got = tokio::time::timeout(WAIT, sub.next()).await.unwrap().unwrap();
+    let got = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.envelope.topic, format!("{m}.raw"));
     assert_eq!(got.envelope.msg, json!({"plain": "dict"}));
     assert_eq!(sub.stats().malformed, 1);

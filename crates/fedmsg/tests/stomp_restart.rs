@@ -15,7 +15,11 @@ use serde_json::json;
 
 fn rabbitmqctl(args: &[&str]) {
     let out = Command::new("rabbitmqctl").args(args).output().unwrap();
-    assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
@@ -25,14 +29,25 @@ async fn subscriber_and_publisher_come_back_after_a_broker_restart() {
     )
     .unwrap();
     let m = format!("restart{}", std::process::id());
-    let mut sub = StompSubscriberBuilder::new(&config).unwrap().topic(format!("org.fedoraproject.prod.{m}.")).start();
-    tokio::time::timeout(Duration::from_secs(10), sub.subscribed()).await.unwrap();
+    let mut sub = StompSubscriberBuilder::new(&config)
+        .unwrap()
+        .topic(format!("org.fedoraproject.prod.{m}."))
+        .start();
+    tokio::time::timeout(Duration::from_secs(10), sub.subscribed())
+        .await
+        .unwrap();
     let publisher = StompPublisher::connect(&config).await.unwrap();
     for n in 0..3 {
-        publisher.publish(&m, "before", json!({"n": n})).await.unwrap();
+        publisher
+            .publish(&m, "before", json!({"n": n}))
+            .await
+            .unwrap();
     }
     for _ in 0..3 {
-        tokio::time::timeout(Duration::from_secs(10), sub.next()).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     rabbitmqctl(&["stop_app"]);
@@ -40,15 +55,26 @@ async fn subscriber_and_publisher_come_back_after_a_broker_restart() {
     rabbitmqctl(&["start_app"]);
     let start = Instant::now();
     while sub.subscription_rounds() < 2 {
-        assert!(start.elapsed() < Duration::from_secs(90), "the subscriber did not subscribe again");
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the subscriber did not subscribe again"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut sent = Vec::new();
     for n in 0..5 {
-        sent.push(publisher.publish(&m, "after", json!({"n": n})).await.unwrap());
+        sent.push(
+            publisher
+                .publish(&m, "after", json!({"n": n}))
+                .await
+                .unwrap(),
+        );
     }
     for want in &sent {
-        let got = tokio::time::timeout(Duration::from_secs(10), sub.next()).await.unwrap().unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(10), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&got.envelope, want);
     }
     let stats = sub.stats();

@@ -68,12 +68,19 @@ impl Reader {
             let read = self.socket.read(&mut chunk);
             let n = match self.timeout {
                 Some(t) => tokio::time::timeout(t, read).await.map_err(|_| {
-                    std::io::Error::new(std::io::ErrorKind::TimedOut, "no heart-beat from the broker")
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "no heart-beat from the broker",
+                    )
                 })??,
                 None => read.await?,
             };
             if n == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the broker closed the connection").into());
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the broker closed the connection",
+                )
+                .into());
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
@@ -101,11 +108,19 @@ impl Writer {
 
 /// The heart-beat intervals both sides agreed on: (we send every, we expect within), from ours
 /// (`cx`, `cy`) and the broker's `heart-beat` header (`sx`, `sy`), as STOMP specifies.
-pub(crate) fn negotiate(ours: Duration, theirs: Option<&str>) -> (Option<Duration>, Option<Duration>) {
+pub(crate) fn negotiate(
+    ours: Duration,
+    theirs: Option<&str>,
+) -> (Option<Duration>, Option<Duration>) {
     let ms = u64::try_from(ours.as_millis()).unwrap_or(u64::MAX);
     let (sx, sy) = theirs
         .and_then(|h| h.split_once(','))
-        .map(|(a, b)| (a.trim().parse::<u64>().unwrap_or(0), b.trim().parse::<u64>().unwrap_or(0)))
+        .map(|(a, b)| {
+            (
+                a.trim().parse::<u64>().unwrap_or(0),
+                b.trim().parse::<u64>().unwrap_or(0),
+            )
+        })
         .unwrap_or((0, 0));
     let send = (ms != 0 && sy != 0).then(|| Duration::from_millis(ms.max(sy)));
     let expect = (ms != 0 && sx != 0).then(|| Duration::from_millis(ms.max(sx)));
@@ -113,7 +128,10 @@ pub(crate) fn negotiate(ours: Duration, theirs: Option<&str>) -> (Option<Duratio
 }
 
 /// Connects to the brokers in turn, starting at `start`, until one answers CONNECTED.
-pub(crate) async fn connect(settings: &StompSettings, start: usize) -> Result<(Reader, Writer, String), StompError> {
+pub(crate) async fn connect(
+    settings: &StompSettings,
+    start: usize,
+) -> Result<(Reader, Writer, String), StompError> {
     if settings.tls.is_some() {
         return Err(StompError::TlsUnsupported);
     }
@@ -136,7 +154,10 @@ pub(crate) async fn connect(settings: &StompSettings, start: usize) -> Result<(R
     Err(StompError::NoBroker { tried })
 }
 
-async fn connect_one(settings: &StompSettings, broker: &str) -> Result<(Reader, Writer), StompError> {
+async fn connect_one(
+    settings: &StompSettings,
+    broker: &str,
+) -> Result<(Reader, Writer), StompError> {
     let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(broker))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
@@ -147,7 +168,10 @@ async fn connect_one(settings: &StompSettings, broker: &str) -> Result<(Reader, 
         buf: Vec::new(),
         timeout: Some(Duration::from_secs(10)),
     };
-    let mut writer = Writer { socket: w, beat: None };
+    let mut writer = Writer {
+        socket: w,
+        beat: None,
+    };
     let hb = settings.heartbeat.as_millis();
     writer
         .send(
@@ -171,7 +195,11 @@ async fn connect_one(settings: &StompSettings, broker: &str) -> Result<(Reader, 
             message: answer.get("message").unwrap_or("").to_owned(),
             details: String::from_utf8_lossy(&answer.body).into_owned(),
         }),
-        other => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("expected CONNECTED, got {other}")).into()),
+        other => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("expected CONNECTED, got {other}"),
+        )
+        .into()),
     }
 }
 
@@ -184,8 +212,14 @@ mod tests {
         let s = Duration::from_millis;
         assert_eq!(negotiate(s(0), Some("5000,5000")), (None, None));
         assert_eq!(negotiate(s(1000), Some("0,0")), (None, None));
-        assert_eq!(negotiate(s(1000), Some("5000,2000")), (Some(s(2000)), Some(s(5000))));
-        assert_eq!(negotiate(s(10000), Some("5000,2000")), (Some(s(10000)), Some(s(10000))));
+        assert_eq!(
+            negotiate(s(1000), Some("5000,2000")),
+            (Some(s(2000)), Some(s(5000)))
+        );
+        assert_eq!(
+            negotiate(s(10000), Some("5000,2000")),
+            (Some(s(10000)), Some(s(10000)))
+        );
         assert_eq!(negotiate(s(1000), None), (None, None));
     }
 }

@@ -136,11 +136,16 @@ impl Frame {
     /// bytes.
     pub fn decode(buf: &[u8]) -> Result<Option<(usize, Option<Frame>)>, FrameError> {
         // Heart-beats (and the newline after a frame's NUL) are bare EOLs between frames.
-        let eols = buf.iter().take_while(|b| **b == b'\n' || **b == b'\r').count();
+        let eols = buf
+            .iter()
+            .take_while(|b| **b == b'\n' || **b == b'\r')
+            .count();
         if eols > 0 {
             return Ok(Some((eols, None)));
         }
-        let Some(head_end) = find(buf, b"\n\n").map(|i| (i, 2)).or_else(|| find(buf, b"\r\n\r\n").map(|i| (i, 4)))
+        let Some(head_end) = find(buf, b"\n\n")
+            .map(|i| (i, 2))
+            .or_else(|| find(buf, b"\r\n\r\n").map(|i| (i, 4)))
         else {
             if buf.len() > MAX_FRAME {
                 return Err(FrameError::TooLarge(MAX_FRAME));
@@ -166,7 +171,11 @@ impl Frame {
         let length = headers
             .iter()
             .find(|(k, _)| k == "content-length")
-            .map(|(_, v)| v.trim().parse::<usize>().map_err(|_| FrameError::BadLength(v.clone())))
+            .map(|(_, v)| {
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| FrameError::BadLength(v.clone()))
+            })
             .transpose()?;
         let (body, end) = match length {
             Some(n) if n > MAX_FRAME => return Err(FrameError::TooLarge(MAX_FRAME)),
@@ -182,7 +191,14 @@ impl Frame {
                 None => return Ok(None),
             },
         };
-        Ok(Some((end, Some(Frame { command, headers, body }))))
+        Ok(Some((
+            end,
+            Some(Frame {
+                command,
+                headers,
+                body,
+            }),
+        )))
     }
 }
 
@@ -214,25 +230,52 @@ mod tests {
             .body(b"bin\0ary".to_vec());
         let bytes = f.encode();
         let (n, back) = Frame::decode(&bytes).unwrap().unwrap();
-        assert_eq!(n, bytes.len() - 1, "the trailing newline is a heart-beat EOL");
-        assert_eq!(back.unwrap().headers, f.headers.iter().cloned().chain([("content-length".into(), "7".into())]).collect::<Vec<_>>());
+        assert_eq!(
+            n,
+            bytes.len() - 1,
+            "the trailing newline is a heart-beat EOL"
+        );
+        assert_eq!(
+            back.unwrap().headers,
+            f.headers
+                .iter()
+                .cloned()
+                .chain([("content-length".into(), "7".into())])
+                .collect::<Vec<_>>()
+        );
         assert_eq!(Frame::decode(&bytes[n..]).unwrap(), Some((1, None)));
     }
 
     #[test]
     fn partial_frames_wait_for_more_and_bad_ones_say_why() {
-        let bytes = Frame::new("MESSAGE").header("destination", "d").body(b"12345".to_vec()).encode();
+        let bytes = Frame::new("MESSAGE")
+            .header("destination", "d")
+            .body(b"12345".to_vec())
+            .encode();
         for cut in 1..bytes.len() - 1 {
             assert_eq!(Frame::decode(&bytes[..cut]).unwrap(), None, "cut at {cut}");
         }
         // Without content-length the body ends at the first NUL (as stomper sends).
-        let (_, f) = Frame::decode(b"MESSAGE\ndestination:d\n\nhello\0").unwrap().unwrap();
+        let (_, f) = Frame::decode(b"MESSAGE\ndestination:d\n\nhello\0")
+            .unwrap()
+            .unwrap();
         assert_eq!(f.unwrap().body, b"hello");
-        assert!(matches!(Frame::decode(b"MESSAGE\nnocolon\n\n\0"), Err(FrameError::BadHeader(_))));
-        assert!(matches!(Frame::decode(b"MESSAGE\na:\\t\n\n\0"), Err(FrameError::BadEscape(_))));
-        assert!(matches!(Frame::decode(b"MESSAGE\ncontent-length:x\n\n\0"), Err(FrameError::BadLength(_))));
+        assert!(matches!(
+            Frame::decode(b"MESSAGE\nnocolon\n\n\0"),
+            Err(FrameError::BadHeader(_))
+        ));
+        assert!(matches!(
+            Frame::decode(b"MESSAGE\na:\\t\n\n\0"),
+            Err(FrameError::BadEscape(_))
+        ));
+        assert!(matches!(
+            Frame::decode(b"MESSAGE\ncontent-length:x\n\n\0"),
+            Err(FrameError::BadLength(_))
+        ));
         // CONNECTED headers are not unescaped (STOMP 1.2).
-        let (_, f) = Frame::decode(b"CONNECTED\nserver:RabbitMQ/3\\c\n\n\0").unwrap().unwrap();
+        let (_, f) = Frame::decode(b"CONNECTED\nserver:RabbitMQ/3\\c\n\n\0")
+            .unwrap()
+            .unwrap();
         assert_eq!(f.unwrap().get("server"), Some("RabbitMQ/3\\c"));
     }
 }

@@ -57,7 +57,11 @@ impl StompPublisher {
     pub async fn connect(config: &Config) -> Result<Self, StompError> {
         let settings = StompSettings::from_config(config)?;
         let (reader, writer, broker) = connection::connect(&settings, 0).await?;
-        let index = settings.brokers.iter().position(|b| *b == broker).unwrap_or(0);
+        let index = settings
+            .brokers
+            .iter()
+            .position(|b| *b == broker)
+            .unwrap_or(0);
         #[cfg(feature = "x509")]
         let signer = if config.sign_messages {
             Some(
@@ -86,8 +90,18 @@ impl StompPublisher {
 
     /// Publishes `msg` on `<topic_prefix>.<environment>.<modname>.<topic>`; returns the envelope
     /// the broker confirmed.
-    pub async fn publish(&self, modname: &str, topic: &str, msg: Value) -> Result<Envelope, StompError> {
-        let full = topic::full_topic(&self.inner.topic_prefix, &self.inner.environment, modname, topic);
+    pub async fn publish(
+        &self,
+        modname: &str,
+        topic: &str,
+        msg: Value,
+    ) -> Result<Envelope, StompError> {
+        let full = topic::full_topic(
+            &self.inner.topic_prefix,
+            &self.inner.environment,
+            modname,
+            topic,
+        );
         self.send(Envelope::new(full, msg)).await
     }
 
@@ -119,7 +133,11 @@ impl StompPublisher {
         for _ in 0..attempts {
             match self.send_once(&destination, &body).await {
                 Ok(()) => return Ok(envelope),
-                Err(e @ (StompError::Refused { .. } | StompError::Config(_) | StompError::TlsUnsupported)) => return Err(e),
+                Err(
+                    e @ (StompError::Refused { .. }
+                    | StompError::Config(_)
+                    | StompError::TlsUnsupported),
+                ) => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, "STOMP send failed; reconnecting");
                     last = Some(e);
@@ -139,7 +157,11 @@ impl StompPublisher {
         let Some((reader, writer)) = guard.as_mut() else {
             return Err(StompError::NoReceipt(self.inner.receipt_timeout));
         };
-        let id = self.inner.receipts.fetch_add(1, Ordering::Relaxed).to_string();
+        let id = self
+            .inner
+            .receipts
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string();
         let frame = Frame::new("SEND")
             .header("destination", destination)
             .header("content-type", "text/plain")

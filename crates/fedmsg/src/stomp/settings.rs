@@ -90,11 +90,18 @@ impl StompSettings {
                 problem: format!("expected milliseconds, found {v}"),
             })?),
         };
-        let tls = match (text(config, "stomp_ssl_crt")?, text(config, "stomp_ssl_key")?) {
+        let tls = match (
+            text(config, "stomp_ssl_crt")?,
+            text(config, "stomp_ssl_key")?,
+        ) {
             (Some(c), Some(k)) => Some((c, k)),
             (None, None) => None,
             (c, _) => {
-                let missing = if c.is_some() { "stomp_ssl_key" } else { "stomp_ssl_crt" };
+                let missing = if c.is_some() {
+                    "stomp_ssl_key"
+                } else {
+                    "stomp_ssl_crt"
+                };
                 return Err(ConfigError::Key {
                     key: missing.into(),
                     file: None,
@@ -109,7 +116,8 @@ impl StompSettings {
             vhost: text(config, "stomp_vhost")?.unwrap_or_else(|| "/".into()),
             heartbeat,
             queue: text(config, "stomp_queue")?,
-            destination_prefix: text(config, "stomp_topic_prefix")?.unwrap_or_else(|| "/topic/".into()),
+            destination_prefix: text(config, "stomp_topic_prefix")?
+                .unwrap_or_else(|| "/topic/".into()),
             tls,
         })
     }
@@ -145,7 +153,11 @@ impl StompSettings {
 
     /// The fedmsg topic of a received message: its `original-destination`, else its
     /// `destination`, without the destination prefix this side adds.
-    pub fn topic_of<'a>(&self, original_destination: Option<&'a str>, destination: Option<&'a str>) -> Option<&'a str> {
+    pub fn topic_of<'a>(
+        &self,
+        original_destination: Option<&'a str>,
+        destination: Option<&'a str>,
+    ) -> Option<&'a str> {
         let d = original_destination.or(destination)?;
         Some(
             (!self.destination_prefix.is_empty())
@@ -162,25 +174,46 @@ mod tests {
 
     #[test]
     fn moksha_keys_and_defaults() {
-        let c = Config::from_toml("stomp_broker = \"mq\"\nstomp_port = 61614\nstomp_user = \"u\"\nstomp_pass = \"p\"").unwrap();
+        let c = Config::from_toml(
+            "stomp_broker = \"mq\"\nstomp_port = 61614\nstomp_user = \"u\"\nstomp_pass = \"p\"",
+        )
+        .unwrap();
         let s = StompSettings::from_config(&c).unwrap();
         assert_eq!(s.brokers, ["mq:61614"]);
-        assert_eq!((s.user.as_str(), s.pass.as_str(), s.heartbeat), ("u", "p", Duration::ZERO));
+        assert_eq!(
+            (s.user.as_str(), s.pass.as_str(), s.heartbeat),
+            ("u", "p", Duration::ZERO)
+        );
         let d = StompSettings::from_config(&Config::default()).unwrap();
         assert_eq!(d.brokers, ["localhost:61613"]);
-        let err = StompSettings::from_config(&Config::from_toml("stomp_ssl_crt = \"c.pem\"").unwrap()).unwrap_err();
-        assert!(err.to_string().contains("needs both stomp_ssl_crt and stomp_ssl_key"), "{err}");
+        let err =
+            StompSettings::from_config(&Config::from_toml("stomp_ssl_crt = \"c.pem\"").unwrap())
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("needs both stomp_ssl_crt and stomp_ssl_key"),
+            "{err}"
+        );
     }
 
     #[test]
     fn destinations_on_rabbitmq_and_as_moksha() {
         let s = StompSettings::from_config(&Config::default()).unwrap();
         assert_eq!(s.subscription(""), "/topic/#");
-        assert_eq!(s.subscription("org.fedoraproject.prod.bodhi."), "/topic/org.fedoraproject.prod.bodhi.#");
-        assert_eq!(s.subscription("org.fedoraproject.prod.bodhi"), "/topic/org.fedoraproject.prod.bodhi.#");
+        assert_eq!(
+            s.subscription("org.fedoraproject.prod.bodhi."),
+            "/topic/org.fedoraproject.prod.bodhi.#"
+        );
+        assert_eq!(
+            s.subscription("org.fedoraproject.prod.bodhi"),
+            "/topic/org.fedoraproject.prod.bodhi.#"
+        );
         assert_eq!(s.topic_of(None, Some("/topic/a.b")), Some("a.b"));
         assert_eq!(s.topic_of(Some("/topic/x"), Some("/queue/q")), Some("x"));
-        let moksha = StompSettings::from_config(&Config::from_toml("stomp_topic_prefix = \"\"\nstomp_queue = \"/queue/mine\"").unwrap()).unwrap();
+        let moksha = StompSettings::from_config(
+            &Config::from_toml("stomp_topic_prefix = \"\"\nstomp_queue = \"/queue/mine\"").unwrap(),
+        )
+        .unwrap();
         assert_eq!(moksha.destination("a.b"), "a.b");
         assert_eq!(moksha.subscription("a."), "/queue/mine");
         assert_eq!(moksha.topic_of(None, Some("a.b")), Some("a.b"));

@@ -103,7 +103,11 @@ fn destinations(b: &StompSubscriberBuilder) -> Vec<String> {
     if b.settings.queue.is_some() || b.topics.is_empty() {
         return vec![b.settings.subscription("")];
     }
-    let mut d: Vec<String> = b.topics.iter().map(|t| b.settings.subscription(t)).collect();
+    let mut d: Vec<String> = b
+        .topics
+        .iter()
+        .map(|t| b.settings.subscription(t))
+        .collect();
     d.dedup();
     d
 }
@@ -115,7 +119,8 @@ fn envelope_of(settings: &StompSettings, frame: &Frame) -> Result<(String, Envel
         .or_else(|| frame.get("destination"))
         .unwrap_or_default()
         .to_owned();
-    let body: Value = serde_json::from_slice(&frame.body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let body: Value =
+        serde_json::from_slice(&frame.body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let is_envelope = body.as_object().is_some_and(|m| m.contains_key("topic"));
     let value = if is_envelope {
         body
@@ -212,7 +217,14 @@ async fn session(
                         }
                     }
                     counters.received.fetch_add(1, Ordering::Relaxed);
-                    if tx.send(Delivery { destination, envelope }).await.is_err() {
+                    if tx
+                        .send(Delivery {
+                            destination,
+                            envelope,
+                        })
+                        .await
+                        .is_err()
+                    {
                         return Ok(());
                     }
                 }
@@ -257,7 +269,9 @@ pub struct StompSubscriber {
 
 impl std::fmt::Debug for StompSubscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StompSubscriber").field("stats", &self.stats()).finish_non_exhaustive()
+        f.debug_struct("StompSubscriber")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 

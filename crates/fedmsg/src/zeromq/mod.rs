@@ -13,8 +13,8 @@ mod publisher;
 mod raw_option;
 mod subscriber;
 
+pub use crate::identity::os_username;
 pub use forward::{ForwardStats, Forwarder};
 pub use options::{SocketOptions, DEFAULT_HIGH_WATER_MARK};
-pub use crate::identity::os_username;
 pub use publisher::{PublishError, Publisher, PublisherStats, Settle};
 pub use subscriber::{Received, Subscriber, SubscriberBuilder, SubscriberStats};
