@@ -165,3 +165,57 @@ async fn foreign_bodies_are_wrapped_and_non_json_is_counted() {
     assert_eq!(got.envelope.msg, json!({"plain": "dict"}));
     assert_eq!(sub.stats().malformed, 1);
 }
+
+/// STOMP over TLS with a client certificate (`stomp_ssl_crt`/`stomp_ssl_key`), on a private
+/// TLS-only RabbitMQ node (`scripts/rabbitmq-tls`, also used by the amqps tests), its CA given as
+/// `stomp_ssl_ca`; then the same without the CA, which the system trust store does not know.
+#[tokio::test]
+async fn stomp_over_tls_with_a_client_certificate() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("rabbitmq-tls-stomp");
+    let out = std::process::Command::new(root.join("scripts/rabbitmq-tls"))
+        .arg("start")
+        .arg(&dir)
+        .arg(std::process::id().to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/rabbitmq-tls: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = std::fs::read_to_string(dir.join("stomp-port")).unwrap();
+    let d = dir.display();
+    let tls = format!(
+        "environment = \"prod\"\nstomp_uri = \"localhost:{}\"\nstomp_ssl_crt = \"{d}/client.pem\"\nstomp_ssl_key = \"{d}/client.key\"\n",
+        port.trim()
+    );
+    let config = Config::from_toml(&format!("{tls}stomp_ssl_ca = \"{d}/ca.pem\"\n")).unwrap();
+    let m = modname();
+    let mut sub = StompSubscriberBuilder::new(&config)
+        .unwrap()
+        .topic(format!("org.fedoraproject.prod.{m}."))
+        .start();
+    tokio::time::timeout(WAIT, sub.subscribed()).await.unwrap();
+    let publisher = StompPublisher::connect(&config).await.unwrap();
+    let sent = publisher
+        .publish(&m, "secure", json!({"over": "tls"}))
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.envelope, sent);
+
+    let untrusted = Config::from_toml(&tls).unwrap();
+    let err = StompPublisher::connect(&untrusted).await.unwrap_err();
+    assert!(
+        err.to_string().contains("certificate verify failed"),
+        "{err}"
+    );
+    let _ = std::process::Command::new(root.join("scripts/rabbitmq-tls"))
+        .arg("stop")
+        .arg(&dir)
+        .output();
+}

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use std::pin::Pin;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::frame::{Frame, FrameError};
@@ -41,14 +42,14 @@ pub enum StompError {
     /// The STOMP keys of the configuration are wrong.
     #[error(transparent)]
     Config(#[from] crate::ConfigError),
-    /// TLS (`stomp_ssl_crt`/`stomp_ssl_key`) is configured; this build connects in plain TCP only.
-    #[error("STOMP over TLS (stomp_ssl_crt, stomp_ssl_key) is not supported yet")]
-    TlsUnsupported,
+    /// The TLS set-up (certificate, key, CA) or handshake failed.
+    #[error("STOMP TLS: {0}")]
+    Tls(String),
 }
 
 /// The reading half: a buffer and the socket.
 pub(crate) struct Reader {
-    socket: OwnedReadHalf,
+    socket: Box<dyn AsyncRead + Send + Unpin>,
     buf: Vec<u8>,
     /// Silence longer than this means the broker is gone (twice its heart-beat).
     pub(crate) timeout: Option<Duration>,
@@ -89,7 +90,7 @@ impl Reader {
 
 /// The writing half.
 pub(crate) struct Writer {
-    socket: OwnedWriteHalf,
+    socket: Box<dyn AsyncWrite + Send + Unpin>,
     /// How often to send a heart-beat when otherwise silent (half the negotiated interval).
     pub(crate) beat: Option<Duration>,
 }
@@ -132,9 +133,6 @@ pub(crate) async fn connect(
     settings: &StompSettings,
     start: usize,
 ) -> Result<(Reader, Writer, String), StompError> {
-    if settings.tls.is_some() {
-        return Err(StompError::TlsUnsupported);
-    }
     let mut tried = Vec::new();
     let n = settings.brokers.len();
     for i in 0..n {
@@ -162,7 +160,20 @@ async fn connect_one(
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
     stream.set_nodelay(true)?;
-    let (r, w) = stream.into_split();
+    let (r, w): (
+        Box<dyn AsyncRead + Send + Unpin>,
+        Box<dyn AsyncWrite + Send + Unpin>,
+    ) = match &settings.tls {
+        None => {
+            let (r, w) = stream.into_split();
+            (Box::new(r), Box::new(w))
+        }
+        Some((crt, key)) => {
+            let tls = tls_stream(stream, broker, crt, key, settings.tls_ca.as_deref()).await?;
+            let (r, w) = tokio::io::split(tls);
+            (Box::new(r), Box::new(w))
+        }
+    };
     let mut reader = Reader {
         socket: r,
         buf: Vec::new(),
@@ -201,6 +212,47 @@ async fn connect_one(
         )
         .into()),
     }
+}
+
+/// TLS to `broker` with a client certificate, the broker's certificate checked against `ca` (or
+/// the system's trust store) and its name.
+async fn tls_stream(
+    tcp: TcpStream,
+    broker: &str,
+    crt: &str,
+    key: &str,
+    ca: Option<&str>,
+) -> Result<tokio_openssl::SslStream<TcpStream>, StompError> {
+    use openssl::ssl::{SslConnector, SslFiletype, SslMethod};
+    let tls = |what: &str, e: &dyn std::fmt::Display| StompError::Tls(format!("{what}: {e}"));
+    let mut builder =
+        SslConnector::builder(SslMethod::tls_client()).map_err(|e| tls("set-up", &e))?;
+    builder
+        .set_certificate_chain_file(crt)
+        .map_err(|e| tls(&format!("certificate {crt}"), &e))?;
+    builder
+        .set_private_key_file(key, SslFiletype::PEM)
+        .map_err(|e| tls(&format!("key {key}"), &e))?;
+    builder
+        .check_private_key()
+        .map_err(|e| tls(&format!("key {key} does not match certificate {crt}"), &e))?;
+    if let Some(ca) = ca {
+        builder
+            .set_ca_file(ca)
+            .map_err(|e| tls(&format!("CA {ca}"), &e))?;
+    }
+    let host = broker.rsplit_once(':').map_or(broker, |(h, _)| h);
+    let ssl = builder
+        .build()
+        .configure()
+        .and_then(|c| c.into_ssl(host))
+        .map_err(|e| tls("set-up", &e))?;
+    let mut stream = tokio_openssl::SslStream::new(ssl, tcp).map_err(|e| tls("set-up", &e))?;
+    Pin::new(&mut stream)
+        .connect()
+        .await
+        .map_err(|e| tls(&format!("handshake with {broker}"), &e))?;
+    Ok(stream)
 }
 
 #[cfg(test)]

@@ -134,9 +134,7 @@ impl StompPublisher {
             match self.send_once(&destination, &body).await {
                 Ok(()) => return Ok(envelope),
                 Err(
-                    e @ (StompError::Refused { .. }
-                    | StompError::Config(_)
-                    | StompError::TlsUnsupported),
+                    e @ (StompError::Refused { .. } | StompError::Config(_) | StompError::Tls(_)),
                 ) => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, "STOMP send failed; reconnecting");

@@ -30,8 +30,11 @@ pub struct StompSettings {
     /// (ours), default `/topic/` (RabbitMQ's topic exchange; a bare name would be a queue, and
     /// each message would reach one subscriber only). `""` sends topics as they are, as moksha.
     pub destination_prefix: String,
-    /// `stomp_ssl_crt` and `stomp_ssl_key`: a client certificate for TLS (both or neither).
+    /// `stomp_ssl_crt` and `stomp_ssl_key`: TLS with this client certificate (both or neither).
     pub tls: Option<(String, String)>,
+    /// `stomp_ssl_ca` (ours): the CA file the broker's certificate must chain to, instead of the
+    /// system's trust store.
+    pub tls_ca: Option<String>,
 }
 
 fn text(config: &Config, key: &str) -> Result<Option<String>, ConfigError> {
@@ -119,6 +122,7 @@ impl StompSettings {
             destination_prefix: text(config, "stomp_topic_prefix")?
                 .unwrap_or_else(|| "/topic/".into()),
             tls,
+            tls_ca: text(config, "stomp_ssl_ca")?,
         })
     }
 
