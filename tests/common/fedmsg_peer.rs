@@ -292,9 +292,15 @@ pub(crate) struct Pki {
 }
 
 impl Pki {
-    /// The names of the certificates signed by the CA; `revoked` is revoked in the CRL.
-    pub(crate) const SERVICES: &'static [&'static str] =
-        &["bodhi-app01", "shell-app01", "signing-relay", "revoked"];
+    /// The names of the certificates signed by the CA; `revoked` is revoked in the CRL
+    /// (`revoked-later` is there for tests that revoke it themselves, in a copy).
+    pub(crate) const SERVICES: &'static [&'static str] = &[
+        "bodhi-app01",
+        "shell-app01",
+        "signing-relay",
+        "revoked",
+        "revoked-later",
+    ];
 
     /// Makes the PKI in `dir` (created).
     pub(crate) fn new(dir: PathBuf) -> Self {

@@ -356,3 +356,53 @@ async fn a_signing_relay_signs_what_unsigned_senders_send() {
     stop.send(()).unwrap();
     assert_eq!(running.await.unwrap().forwarded, 1);
 }
+
+#[test]
+fn a_certificate_revoked_after_it_was_trusted_is_refused_once_the_crl_is_read_again() {
+    // A copy of the PKI: other tests use the original's CRL.
+    let dir = pki().dir.join(format!("rotate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in [
+        "ca.crt",
+        "ca.key",
+        "ca.cnf",
+        "index.txt",
+        "crlnumber",
+        "crl.pem",
+        "revoked-later.crt",
+    ] {
+        std::fs::copy(pki().dir.join(f), dir.join(f)).unwrap();
+    }
+    let mut c = config("crl_cache_expiry = 1");
+    c.crl_location = Some(dir.join("crl.pem").display().to_string());
+    let validator = Validator::from_config(&c).unwrap();
+    let env = signed_by("revoked-later");
+    assert_eq!(validator.validate(&env).unwrap(), "revoked-later");
+    // The CA revokes it and publishes a new CRL in the same place.
+    let ca = |args: &[&str]| peer::run(Command::new("openssl").current_dir(&dir).args(args));
+    ca(&[
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-keyfile",
+        "ca.key",
+        "-cert",
+        "ca.crt",
+        "-revoke",
+        "revoked-later.crt",
+    ]);
+    ca(&[
+        "ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out",
+        "crl.pem",
+    ]);
+    // Until crl_cache_expiry has passed, the CRL read at start (and the certificate found good
+    // against it) still count, as in fedmsg.
+    assert_eq!(validator.validate(&env).unwrap(), "revoked-later");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(matches!(
+        validator.validate(&env),
+        Err(ValidationError::Revoked { .. })
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -104,12 +104,26 @@ impl Signer {
     }
 }
 
-/// The CA and CRL a validator trusts, as loaded.
+/// The CA and CRL a validator trusts, as loaded, and the certificates found good against them.
 struct Trust {
     ca: X509,
     crl: Option<X509Crl>,
     loaded: Instant,
+    /// Certificates (by their `certificate` field) that chained to this CA and were not revoked
+    /// in this CRL: a sender signs many messages with one certificate, and checking its chain
+    /// is most of the cost. Emptied with every reload of the CA and CRL.
+    verified: std::sync::Mutex<std::collections::HashMap<String, Arc<Known>>>,
 }
+
+/// A certificate whose chain was checked.
+struct Known {
+    cert: X509,
+    key: PKey<openssl::pkey::Public>,
+    cn: String,
+}
+
+/// Beyond this many distinct certificates the cache starts over (a bus has a few hundred senders).
+const MAX_KNOWN: usize = 4096;
 
 /// Checks signatures as `fedmsg.crypto.validate`: backend allowed, certificate chained to the CA
 /// and not revoked, signature matching, signer allowed on the topic by `routing_policy`.
@@ -186,6 +200,7 @@ fn load_trust(ca_location: &str, crl_location: Option<&str>) -> Result<Trust, Va
         ca,
         crl,
         loaded: Instant::now(),
+        verified: std::sync::Mutex::new(std::collections::HashMap::new()),
     })
 }
 
@@ -275,12 +290,35 @@ impl Validator {
             return Err(ValidationError::Unsupported("gpg".into()));
         }
         let signature = decode_b64("signature", field(envelope, "signature")?)?;
-        let pem = decode_b64("certificate", field(envelope, "certificate")?)?;
-        let cert = X509::from_pem(&pem).map_err(|_| ValidationError::Malformed {
-            field: "certificate",
-            problem: "not a PEM certificate".into(),
-        })?;
+        let certificate = field(envelope, "certificate")?;
+        let known = self.known(certificate)?;
 
+        let mut stripped = envelope.clone();
+        stripped.extra.remove("signature");
+        stripped.extra.remove("certificate");
+        let bad = || ValidationError::BadSignature {
+            subject: subject_of(&known.cert),
+        };
+        let mut verifier =
+            openssl::sign::Verifier::new(MessageDigest::sha1(), &known.key).map_err(|_| bad())?;
+        verifier
+            .update(stripped.to_canonical_json().as_bytes())
+            .map_err(|_| bad())?;
+        if !verifier.verify(&signature).unwrap_or(false) {
+            return Err(bad());
+        }
+        policy::routing_allows(
+            &self.routing_policy,
+            self.nitpicky,
+            &envelope.topic,
+            &known.cn,
+        )?;
+        Ok(known.cn.clone())
+    }
+
+    /// The certificate of a `certificate` field, its chain checked (or found checked before,
+    /// against the same CA and CRL, and not expired since).
+    fn known(&self, certificate: &str) -> Result<Arc<Known>, ValidationError> {
         let stale = self
             .trust
             .read()
@@ -289,31 +327,49 @@ impl Validator {
         if stale {
             self.reload()?;
         }
+        let trust = self.snapshot();
+        let cached = trust
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(certificate)
+            .cloned();
+        if let Some(k) = cached {
+            let now = openssl::asn1::Asn1Time::days_from_now(0).ok();
+            if now.is_some_and(|now| k.cert.not_after() > now) {
+                return Ok(k);
+            }
+        }
+        let pem = decode_b64("certificate", certificate)?;
+        let cert = X509::from_pem(&pem).map_err(|_| ValidationError::Malformed {
+            field: "certificate",
+            problem: "not a PEM certificate".into(),
+        })?;
         if let Err(first) = self.check_chain(&cert) {
             // The CA may have rotated or the CRL been renewed since they were read: once more.
             self.reload()?;
             self.check_chain(&cert).map_err(|_| first)?;
         }
-
-        let mut stripped = envelope.clone();
-        stripped.extra.remove("signature");
-        stripped.extra.remove("certificate");
-        let bad = || ValidationError::BadSignature {
-            subject: subject_of(&cert),
-        };
-        let key = cert.public_key().map_err(|_| bad())?;
-        let mut verifier =
-            openssl::sign::Verifier::new(MessageDigest::sha1(), &key).map_err(|_| bad())?;
-        verifier
-            .update(stripped.to_canonical_json().as_bytes())
-            .map_err(|_| bad())?;
-        if !verifier.verify(&signature).unwrap_or(false) {
-            return Err(bad());
+        let key = cert
+            .public_key()
+            .map_err(|_| ValidationError::BadSignature {
+                subject: subject_of(&cert),
+            })?;
+        let known = Arc::new(Known {
+            cn: common_name(&cert),
+            key,
+            cert,
+        });
+        let trust = self.snapshot();
+        let mut verified = trust
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.len() >= MAX_KNOWN {
+            verified.clear();
         }
-
-        let cn = common_name(&cert);
-        policy::routing_allows(&self.routing_policy, self.nitpicky, &envelope.topic, &cn)?;
-        Ok(cn)
+        verified.insert(certificate.to_owned(), known.clone());
+        Ok(known)
     }
 
     /// `fedmsg.crypto.validate_signed_by`: valid, and signed by the certificate named `signer`
