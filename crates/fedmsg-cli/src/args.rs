@@ -22,9 +22,10 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Print every message on the bus (fedmsg-tail).
+    /// Print every message on the bus (fedmsg-tail); over STOMP when zmq_enabled is false.
     Tail(TailArgs),
-    /// Publish lines of text or JSON through the relay (fedmsg-logger).
+    /// Publish lines of text or JSON through the relay (fedmsg-logger), or to the STOMP broker
+    /// when zmq_enabled is false.
     Logger(LoggerArgs),
     /// Relay: a SUB bound on relay_inbound, re-published on endpoints.relay_outbound (fedmsg-relay).
     Relay(RelayArgs),
