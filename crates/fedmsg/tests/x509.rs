@@ -229,11 +229,48 @@ fn trust_store_problems_name_the_file() {
     let err = Validator::from_config(&c).unwrap_err();
     assert!(err.to_string().contains("not a PEM CRL"), "{err}");
     let mut c = config("");
-    c.ca_cert_location = "https://fedoraproject.org/fedmsg/ca.crt".into();
-    assert!(Validator::from_config(&c)
-        .unwrap_err()
-        .to_string()
-        .contains("only files are read here"));
+    c.ca_cert_location = format!("http://127.0.0.1:{}/ca.crt", peer::free_port());
+    let err = Validator::from_config(&c).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot connect to 127.0.0.1:"),
+        "{err}"
+    );
+}
+
+/// `ca_cert_location` and `crl_location` as URLs, served by Python's http.server on loopback.
+#[test]
+fn the_ca_and_crl_can_be_fetched_over_http() {
+    let port = peer::free_port();
+    let server = peer::Running::spawn(
+        Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(&pki().dir)
+            .arg(port.to_string()),
+    );
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut c = config("");
+    c.ca_cert_location = format!("http://127.0.0.1:{port}/ca.crt");
+    c.crl_location = Some(format!("http://127.0.0.1:{port}/crl.pem"));
+    let validator = Validator::from_config(&c).unwrap();
+    assert_eq!(
+        validator.validate(&signed_by("bodhi-app01")).unwrap(),
+        "bodhi-app01"
+    );
+    assert!(matches!(
+        validator.validate(&signed_by("revoked")),
+        Err(ValidationError::Revoked { .. })
+    ));
+    c.crl_location = Some(format!("http://127.0.0.1:{port}/missing.pem"));
+    let err = Validator::from_config(&c).unwrap_err();
+    assert!(err.to_string().ends_with("missing.pem: HTTP 404"), "{err}");
+    drop(server);
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@
 //! pure functions; the cryptography itself is in [`x509`] (feature `x509`, OpenSSL: the library
 //! Python's `cryptography` and pyOpenSSL use).
 
+#[cfg(feature = "x509")]
+mod fetch;
 mod policy;
 #[cfg(feature = "x509")]
 pub mod x509;

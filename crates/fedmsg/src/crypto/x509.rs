@@ -128,9 +128,9 @@ const MAX_KNOWN: usize = 4096;
 /// Checks signatures as `fedmsg.crypto.validate`: backend allowed, certificate chained to the CA
 /// and not revoked, signature matching, signer allowed on the topic by `routing_policy`.
 ///
-/// The CA certificate and CRL are files (fedmsg also fetches https URLs; here that is an error
-/// saying to download them). They are read again after `crl_cache_expiry`, and once more when a
-/// certificate fails against them, as fedmsg does for rotated CAs and fresh CRLs.
+/// The CA certificate and CRL are files or `http(s)://` URLs, as in fedmsg. They are read again
+/// after `crl_cache_expiry`, and once more when a certificate fails against them, as fedmsg does
+/// for rotated CAs and fresh CRLs.
 pub struct Validator {
     ca_location: String,
     crl_location: Option<String>,
@@ -156,10 +156,8 @@ fn load_file(what: &'static str, location: &str) -> Result<Vec<u8>, ValidationEr
         location: location.to_owned(),
         problem,
     };
-    if location.starts_with("http://") || location.starts_with("https://") {
-        return Err(err(
-            "only files are read here; download it and name the file".into(),
-        ));
+    if super::fetch::is_url(location) {
+        return super::fetch::get(location).map_err(err);
     }
     std::fs::read(location).map_err(|e| err(e.to_string()))
 }
