@@ -75,6 +75,19 @@ fn make_venv() -> PathBuf {
     dir
 }
 
+/// Blocks until something accepts TCP connections on 127.0.0.1:`port` (a bound ZeroMQ socket
+/// does), or panics after 30 s.
+pub(crate) fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (the OS picks it; the socket is closed again at once).
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -44,15 +44,6 @@ fn fedmsg(site: &Site, args: &[&str]) -> Command {
     cmd
 }
 
-/// Blocks until something accepts TCP connections on `port` (a bound ZeroMQ socket does).
-fn wait_for_port(port: u16) {
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < WAIT, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn python_publishes_rust_tails() {
     let site = Site::new("py-pub", "");
@@ -154,7 +145,7 @@ async fn rust_publishes_python_tails() {
 fn rust_logger_python_relay_python_tail() {
     let site = Site::new("py-relay", "");
     let _relay = Running::spawn(&mut site.python("fedmsg-relay"));
-    wait_for_port(site.relay_out);
+    peer::wait_for_port(site.relay_out);
     let mut tail = Running::spawn(&mut site.peer(&["tail", "2", "30"]));
     tail.wait_for_stderr("ready", WAIT);
     // The tail connects at once (the port is open); give its subscription a moment to arrive.

@@ -186,15 +186,6 @@ fn every_rejection_is_shared_with_python() {
     }
 }
 
-/// Blocks until something accepts TCP connections on `port`.
-fn wait_for_port(port: u16) {
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < WAIT, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn signed_messages_validate_through_python_and_rust_relays() {
     let (site, _pki) = signed_site("relays");
@@ -212,7 +203,7 @@ fn signed_messages_validate_through_python_and_rust_relays() {
     // re-serializes with json.dumps) → Python tail with validate_signatures (drops what fails).
     {
         let _relay = Running::spawn(&mut site.python("fedmsg-relay"));
-        wait_for_port(site.relay_out);
+        peer::wait_for_port(site.relay_out);
         let mut tail = Running::spawn(&mut site.peer(&["tail", "1", "30"]));
         tail.wait_for_stderr("ready", WAIT);
         std::thread::sleep(Duration::from_millis(1000));

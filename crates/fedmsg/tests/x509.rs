@@ -247,14 +247,7 @@ fn the_ca_and_crl_can_be_fetched_over_http() {
             .arg(&pki().dir)
             .arg(port.to_string()),
     );
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "http.server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    peer::wait_for_port(port);
     let mut c = config("");
     c.ca_cert_location = format!("http://127.0.0.1:{port}/ca.crt");
     c.crl_location = Some(format!("http://127.0.0.1:{port}/crl.pem"));
