@@ -4,7 +4,7 @@
 //! JSON of the envelope without `signature` and `certificate`) and `certificate` (the signer's PEM),
 //! both base64 with a newline every 76 characters and one at the end. The decisions here (which
 //! certificate signs, which backend a message uses, whether its signer may send on its topic) are
-//! pure functions; the cryptography itself is in [`x509`] (feature `x509`, OpenSSL: the library
+//! pure functions; the cryptography itself is in the module `x509` (feature `x509`, OpenSSL: the library
 //! Python's `cryptography` and pyOpenSSL use).
 
 #[cfg(feature = "x509")]
