@@ -177,55 +177,68 @@ impl Drop for Site {
     }
 }
 
-/// A process that is killed when the test ends, whatever happens.
+/// A process that is killed when the test ends, whatever happens. Its stderr is read all along
+/// (a child whose stderr pipe fills up stops), and kept for [`Running::wait_for_stderr`] and the
+/// end.
 pub(crate) struct Running {
     child: Option<Child>,
     what: String,
-    /// The stderr reader of [`Running::wait_for_stderr`], which keeps all it read.
-    stderr: Option<std::thread::JoinHandle<String>>,
+    stderr: std::sync::Arc<(std::sync::Mutex<(String, bool)>, std::sync::Condvar)>,
 }
 
 impl Running {
-    /// Starts `cmd` with stdout and stderr piped.
+    /// Starts `cmd` with stdout piped and stderr collected.
     pub(crate) fn spawn(cmd: &mut Command) -> Self {
         let what = format!("{cmd:?}");
-        let child = cmd
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let stderr = std::sync::Arc::new((
+            std::sync::Mutex::new((String::new(), false)),
+            std::sync::Condvar::new(),
+        ));
+        let pipe = child.stderr.take().unwrap();
+        let shared = stderr.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut g = shared.0.lock().unwrap();
+                g.0.push_str(&l);
+                g.0.push('\n');
+                shared.1.notify_all();
+            }
+            shared.0.lock().unwrap().1 = true;
+            shared.1.notify_all();
+        });
         Self {
             child: Some(child),
             what,
-            stderr: None,
+            stderr,
         }
     }
 
-    /// Waits until the process writes a line containing `line` on stderr (or panics after
-    /// `timeout`). The rest of stderr is drained in the background so the process never blocks
-    /// on it.
+    /// Waits until the process has written a line containing `line` on stderr (or panics after
+    /// `timeout`, or when it ended without).
     pub(crate) fn wait_for_stderr(&mut self, line: &str, timeout: Duration) {
-        let stderr = self.child.as_mut().unwrap().stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let want = line.to_owned();
-        self.stderr = Some(std::thread::spawn(move || {
-            let mut seen = String::new();
-            for l in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if l.contains(&want) {
-                    let _ = tx.send(Ok(()));
-                }
-                seen.push_str(&l);
-                seen.push('\n');
-            }
-            let _ = tx.send(Err(seen.clone()));
-            seen
-        }));
         let start = Instant::now();
-        match rx.recv_timeout(timeout.saturating_sub(start.elapsed())) {
-            Ok(Ok(())) => {}
-            Ok(Err(stderr)) => panic!("{} ended before {line:?}:\n{stderr}", self.what),
-            Err(_) => panic!("{} did not print {line:?} within {timeout:?}", self.what),
+        let mut g = self.stderr.0.lock().unwrap();
+        loop {
+            if g.0.contains(line) {
+                return;
+            }
+            if g.1 {
+                panic!("{} ended before {line:?}:\n{}", self.what, g.0);
+            }
+            let left = timeout.saturating_sub(start.elapsed());
+            assert!(
+                !left.is_zero(),
+                "{} did not print {line:?} within {timeout:?}:\n{}",
+                self.what,
+                g.0
+            );
+            g = self.stderr.1.wait_timeout(g, left).unwrap().0;
         }
     }
 
@@ -243,6 +256,21 @@ impl Running {
         rx
     }
 
+    /// What the process wrote on stderr, once it has ended (or so far).
+    fn stderr_text(&self) -> String {
+        let g = self.stderr.0.lock().unwrap();
+        if g.1 {
+            return g.0.clone();
+        }
+        // The reader gets the last lines a moment after the process ends.
+        let (g, _) = self
+            .stderr
+            .1
+            .wait_timeout_while(g, Duration::from_secs(5), |s| !s.1)
+            .unwrap();
+        g.0.clone()
+    }
+
     /// Waits for the process to end and returns its stdout lines (panics if it failed).
     pub(crate) fn finish(mut self) -> Vec<String> {
         let out = self.child.take().unwrap().wait_with_output().unwrap();
@@ -251,7 +279,7 @@ impl Running {
             "{} failed: {}\n{}",
             self.what,
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            self.stderr_text()
         );
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -267,14 +295,9 @@ impl Running {
             .arg(child.id().to_string())
             .status();
         let out = child.wait_with_output().unwrap();
-        let earlier = self
-            .stderr
-            .take()
-            .map(|t| t.join().unwrap())
-            .unwrap_or_default();
         (
             String::from_utf8_lossy(&out.stdout).into_owned(),
-            earlier + &String::from_utf8_lossy(&out.stderr),
+            self.stderr_text(),
         )
     }
 }

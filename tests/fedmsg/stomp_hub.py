@@ -8,8 +8,14 @@ stomper over Twisted) with zmq_enabled=False.
       {"sent": envelope}. Stops on SIGINT/SIGTERM.
 """
 import json
+import os
 import signal
 import sys
+
+# The hub logs to stderr; a file keeps it readable after the test (and a pipe nobody reads from
+# full).
+if os.environ.get("HUB_LOG"):
+    sys.stderr = open(os.environ["HUB_LOG"], "a", buffering=1)
 
 import fedmsg
 import moksha.hub
