@@ -125,10 +125,14 @@ async fn wrong_credentials_and_vhosts_are_refused_with_the_broker_s_words() {
             || err.to_string().contains("login"),
         "{err}"
     );
-    // moksha sends the broker's host name as `host`, which RabbitMQ reads as a vhost.
-    let err = StompPublisher::connect(&config("stomp_vhost = \"127.0.0.1\""))
-        .await
-        .unwrap_err();
+    // moksha sends the broker's host name as `host`, which RabbitMQ reads as a vhost: one that
+    // does not exist is refused.
+    let err = StompPublisher::connect(&config(&format!(
+        "stomp_vhost = \"fmrs-no-such-vhost-{}\"",
+        uuid_like()
+    )))
+    .await
+    .unwrap_err();
     assert!(matches!(err, StompError::Refused { .. }), "{err}");
 }
 
