@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
+use futures_util::{Stream, StreamExt};
 use std::sync::Arc;
 
 use fedmsg::crypto::x509::Validator;
@@ -166,21 +167,36 @@ async fn tail_stomp(
     let mut sub = builder.start();
     sub.subscribed().await;
     tracing::info!("fedmsg subscriber ready (STOMP)");
+    print_all(args, config, filter, (&mut sub).map(|d| d.envelope)).await?;
+    let stats = sub.stats();
+    report_dropped(stats.malformed, stats.invalid);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what `envelopes` yields until `--count` is reached or it ends.
+async fn print_all(
+    args: &TailArgs,
+    config: &Config,
+    filter: &Filter,
+    envelopes: impl Stream<Item = Envelope>,
+) -> anyhow::Result<()> {
+    let mut envelopes = std::pin::pin!(envelopes);
     let mut printed = 0u64;
     let mut stdout = std::io::stdout().lock();
-    while let Some(d) = sub.recv().await {
-        if !show(args, config, filter, &d.envelope, &mut stdout, &mut printed)? {
+    while let Some(env) = envelopes.next().await {
+        if !show(args, config, filter, &env, &mut stdout, &mut printed)? {
             break;
         }
     }
-    let stats = sub.stats();
-    if stats.malformed + stats.invalid > 0 {
+    Ok(())
+}
+
+fn report_dropped(malformed: u64, invalid: u64) {
+    if malformed + invalid > 0 {
         eprintln!(
-            "{} malformed and {} invalid messages were dropped (see the log)",
-            stats.malformed, stats.invalid
+            "{malformed} malformed and {invalid} invalid messages were dropped (see the log)"
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitCode> {
@@ -208,26 +224,8 @@ pub(crate) async fn run(config: &Config, args: TailArgs) -> anyhow::Result<ExitC
         builder = builder.topic(args.topic.clone());
     }
     let mut sub = builder.start().context("subscribing")?;
-    let mut printed = 0u64;
-    let mut stdout = std::io::stdout().lock();
-    while let Some(m) = sub.recv().await {
-        if !show(
-            &args,
-            config,
-            &filter,
-            &m.envelope,
-            &mut stdout,
-            &mut printed,
-        )? {
-            break;
-        }
-    }
+    print_all(&args, config, &filter, (&mut sub).map(|m| m.envelope)).await?;
     let stats = sub.stats();
-    if stats.malformed + stats.invalid > 0 {
-        eprintln!(
-            "{} malformed and {} invalid messages were dropped (see the log)",
-            stats.malformed, stats.invalid
-        );
-    }
+    report_dropped(stats.malformed, stats.invalid);
     Ok(ExitCode::SUCCESS)
 }
