@@ -32,6 +32,8 @@
 //! );
 //! ```
 
+#[cfg(feature = "bridge")]
+pub mod bridge;
 pub mod config;
 pub mod crypto;
 pub mod decode;

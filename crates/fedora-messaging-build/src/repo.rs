@@ -516,7 +516,7 @@ pub(crate) fn template_pointers(t: &str) -> Vec<&str> {
     out
 }
 
-/// The filters an accessor may end with (`fedora_messaging::__private::generated::FILTERS`).
+/// The filters an accessor may end with (`fedora_messaging::accessor::FILTERS`).
 const FILTERS: &[&str] = &["nvr-name", "mentions"];
 
 fn check_pointer(accessor: &str) -> Result<(), String> {

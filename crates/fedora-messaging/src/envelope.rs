@@ -368,14 +368,7 @@ impl<M: Message> EnvelopeBuilder<'_, M> {
             sent_at: self.sent_at.unwrap_or_else(headers::sent_at_now),
             severity: m.severity(),
             priority: self.priority,
-            filters: FilterKind::ALL.map(|kind| match kind {
-                FilterKind::User => m.usernames(),
-                FilterKind::Group => m.groups(),
-                FilterKind::Rpm => m.packages(),
-                FilterKind::Container => m.containers(),
-                FilterKind::Module => m.modules(),
-                FilterKind::Flatpak => m.flatpaks(),
-            }),
+            filters: filters_of(m),
         };
         let headers = stamp.apply(self.headers)?;
         Ok(Envelope {
@@ -390,6 +383,18 @@ impl<M: Message> EnvelopeBuilder<'_, M> {
             delivery_mode: Some(DELIVERY_MODE_PERSISTENT),
         })
     }
+}
+
+/// The filter header items of `m`, per kind, in [`FilterKind::ALL`] order.
+pub(crate) fn filters_of<M: Message>(m: &M) -> [Vec<String>; 6] {
+    FilterKind::ALL.map(|kind| match kind {
+        FilterKind::User => m.usernames(),
+        FilterKind::Group => m.groups(),
+        FilterKind::Rpm => m.packages(),
+        FilterKind::Container => m.containers(),
+        FilterKind::Module => m.modules(),
+        FilterKind::Flatpak => m.flatpaks(),
+    })
 }
 
 /// A fresh message id: a lower-case, hyphenated uuid4, as Python's `str(uuid.uuid4())`.

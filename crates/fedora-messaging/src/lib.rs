@@ -99,6 +99,7 @@
 //! body goes through serde, so serde attributes apply as usual.
 #![warn(missing_docs)]
 
+pub mod accessor;
 #[cfg(feature = "amqp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
 pub mod amqp;
@@ -121,7 +122,7 @@ pub use error::Error;
 pub use headers::Headers;
 pub use integer::Integer;
 pub use message::{AccessorValues, BaseMessage, DynMessage, Message};
-pub use registry::{Decoded, Registry, RegistryError};
+pub use registry::{Decoded, Registry, RegistryError, TopicType};
 pub use schema::{SchemaError, ValidationError};
 pub use severity::Severity;
 pub use with_topic::WithTopic;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::envelope::{DecodeError, Envelope};
 use crate::message::{BaseMessage, DynMessage, Message};
 use crate::schema::{self, CompiledSchema, Part, SchemaError, ValidationError};
+use crate::severity::Severity;
 
 /// A message type that cannot be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +30,7 @@ pub enum RegistryError {
 }
 
 type DecodeFn = fn(&Envelope) -> Result<Box<dyn DynMessage>, serde_json::Error>;
+type TypeFn = fn(&Envelope) -> Result<(Severity, [Vec<String>; 6]), serde_json::Error>;
 
 struct Entry {
     type_name: &'static str,
@@ -37,6 +39,7 @@ struct Entry {
     deprecated: bool,
     validator: Arc<CompiledSchema>,
     decode: DecodeFn,
+    type_of: TypeFn,
 }
 
 /// What is known about a registered schema.
@@ -85,6 +88,21 @@ impl Decoded {
             Self::Unknown { .. } => None,
         }
     }
+}
+
+/// The headers a registered type gives its messages, found for a body by its topic
+/// ([`Registry::type_by_topic`]): what a bridge from fedmsg, which has no schema header, stamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicType {
+    /// `fedora_messaging_schema`.
+    pub schema_name: &'static str,
+    /// `fedora_messaging_schema_package`, when the type has one.
+    pub schema_package: Option<&'static str>,
+    /// The message's severity.
+    pub severity: Severity,
+    /// The filter header items (usernames, groups, packages, …) per kind, in
+    /// [`FilterKind::ALL`](crate::headers::FilterKind::ALL) order.
+    pub filters: [Vec<String>; 6],
 }
 
 /// Maps schema names to message types.
@@ -157,6 +175,10 @@ impl Registry {
                     M::from_body(env.body.clone(), &env.topic, env.severity())
                         .map(|m| Box::new(m) as Box<dyn DynMessage>)
                 },
+                type_of: |env| {
+                    let m = M::from_body(env.body.clone(), &env.topic, env.severity())?;
+                    Ok((m.severity(), crate::envelope::filters_of(&m)))
+                },
             },
         );
         Ok(self)
@@ -226,6 +248,56 @@ impl Registry {
         topic: &str,
         body: serde_json::Value,
     ) -> Result<Option<Box<dyn DynMessage>>, DecodeError> {
+        let Some((name, entry, envelope)) = self.entry_by_topic(topic, body)? else {
+            return Ok(None);
+        };
+        (entry.decode)(&envelope)
+            .map(Some)
+            .map_err(|source| DecodeError::Deserialize {
+                schema_name: name,
+                source,
+            })
+    }
+
+    /// The schema name, package, severity and filter header items that the registered type whose
+    /// topic is `topic` gives `body`, chosen as [`Registry::decode_by_topic`] chooses it:
+    /// `Ok(None)` when no registered type has this topic; an error when none accepts the body.
+    ///
+    /// ```
+    /// use fedora_messaging::{BaseMessage, Registry};
+    /// use serde_json::json;
+    ///
+    /// // base.message has no fixed topic, so no topic finds it.
+    /// assert!(Registry::new().type_by_topic("a.b", &json!({})).unwrap().is_none());
+    /// ```
+    pub fn type_by_topic(
+        &self,
+        topic: &str,
+        body: &serde_json::Value,
+    ) -> Result<Option<TopicType>, DecodeError> {
+        let Some((name, entry, envelope)) = self.entry_by_topic(topic, body.clone())? else {
+            return Ok(None);
+        };
+        let (severity, filters) =
+            (entry.type_of)(&envelope).map_err(|source| DecodeError::Deserialize {
+                schema_name: name,
+                source,
+            })?;
+        Ok(Some(TopicType {
+            schema_name: name,
+            schema_package: entry.package,
+            severity,
+            filters,
+        }))
+    }
+
+    /// The newest registered type with topic `topic` whose schema accepts `body`, with the body in
+    /// an envelope for its decoder.
+    fn entry_by_topic(
+        &self,
+        topic: &str,
+        body: serde_json::Value,
+    ) -> Result<Option<(&'static str, &Entry, Envelope)>, DecodeError> {
         let mut first_error = None;
         for (name, entry) in self.entries.iter().rev() {
             if entry.topic != Some(topic) {
@@ -246,12 +318,7 @@ impl Registry {
                 content_encoding: None,
                 delivery_mode: None,
             };
-            return (entry.decode)(&envelope).map(Some).map_err(|source| {
-                DecodeError::Deserialize {
-                    schema_name: name,
-                    source,
-                }
-            });
+            return Ok(Some((name, entry, envelope)));
         }
         first_error.map_or(Ok(None), Err)
     }

@@ -1,0 +1,172 @@
+//! Accessors: where a schema repo's `messages.toml` finds the values of a message's `summary`,
+//! `url`, `agent_name` and filter lists (`usernames`, `packages`, …) in its body — JSON pointers
+//! with `*` for every element and optional filters (`| nvr-name`, `| mentions`). Generated types
+//! call these; tools that read a schema repo at run time (a bridge stamping filter headers) use
+//! the same functions, so both derive the same values. Nothing here panics.
+
+use serde_json::Value;
+
+/// Every value at `pointer`, where a `*` segment stands for each element of an array (or each
+/// value of an object).
+pub fn values<'a>(body: &'a Value, pointer: &str) -> Vec<&'a Value> {
+    let mut current = vec![body];
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let mut next = Vec::new();
+        for v in current {
+            match (v, seg.as_str()) {
+                (Value::Array(a), "*") => next.extend(a.iter()),
+                (Value::Object(o), "*") => next.extend(o.values()),
+                (Value::Array(a), i) => next.extend(i.parse::<usize>().ok().and_then(|i| a.get(i))),
+                (Value::Object(o), k) => next.extend(o.get(k)),
+                _ => {}
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// A value as text: strings as they are, numbers and booleans as JSON writes them; `None` for
+/// null, arrays and objects.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The filters an accessor may end with, after a `|`: `"/update/builds/*/nvr | nvr-name"`.
+///
+/// - `nvr-name`: the name part of a `name-version-release` text (`python-requests-2.32-1.fc41`
+///   gives `python-requests`), as Fedora's schema packages derive package names from builds;
+/// - `mentions`: every `@user` that starts a word of the text (`"thanks @bob, @eve!"` gives
+///   `bob` and `eve`), as bodhi derives the users a comment concerns.
+pub const FILTERS: &[&str] = &["nvr-name", "mentions"];
+
+/// The texts an accessor names: the text values at its pointer, then through its filters.
+///
+/// ```
+/// use serde_json::json;
+/// use fedora_messaging::accessor::texts;
+///
+/// let body = json!({"builds": [{"nvr": "python-requests-2.32-1.fc41"}], "text": "ok @bob, @eve!"});
+/// assert_eq!(texts(&body, "/builds/*/nvr | nvr-name"), ["python-requests"]);
+/// assert_eq!(texts(&body, "/text | mentions"), ["bob", "eve"]);
+/// ```
+pub fn texts(body: &Value, accessor: &str) -> Vec<String> {
+    let mut parts = accessor.split('|');
+    let pointer = parts.next().unwrap_or_default().trim();
+    let mut out: Vec<String> = values(body, pointer).into_iter().filter_map(text).collect();
+    for filter in parts {
+        out = match filter.trim() {
+            "nvr-name" => out.iter().map(|t| nvr_name(t).to_owned()).collect(),
+            "mentions" => out.iter().flat_map(|t| mentions(t)).collect(),
+            // The generator refuses unknown filters; one here yields nothing rather than a guess.
+            _ => Vec::new(),
+        };
+    }
+    out
+}
+
+/// The name of a `name-version-release`: everything before the last two dashes.
+fn nvr_name(nvr: &str) -> &str {
+    nvr.rsplitn(3, '-').last().unwrap_or(nvr)
+}
+
+/// The `@word`s of `text` that start at its beginning or after whitespace, without the `@`.
+fn mentions(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter_map(|word| word.strip_prefix('@'))
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The first text an accessor names.
+pub fn first(body: &Value, accessor: &str) -> Option<String> {
+    texts(body, accessor).into_iter().next()
+}
+
+/// Every text the `accessors` name, sorted and without duplicates.
+pub fn collect(body: &Value, accessors: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = accessors.iter().flat_map(|p| texts(body, p)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `template` with each `{/pointer}` (filters allowed: `{/nvr | nvr-name}`) replaced by the text
+/// found there (several values are joined with `, `); `None` when one of them has no value, so callers fall back to their default.
+///
+/// ```
+/// use serde_json::json;
+/// use fedora_messaging::accessor::render;
+///
+/// let body = json!({"user": {"name": "alice"}, "builds": [{"nvr": "a-1"}, {"nvr": "b-2"}]});
+/// assert_eq!(render(&body, "{/user/name} built {/builds/*/nvr}").as_deref(), Some("alice built a-1, b-2"));
+/// assert_eq!(render(&body, "{/nobody}"), None);
+/// ```
+pub fn render(body: &Value, template: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{/") {
+        let len = rest[start..].find('}')?;
+        out.push_str(&rest[..start]);
+        let found = texts(body, &rest[start + 1..start + len]);
+        if found.is_empty() {
+            return None;
+        }
+        out.push_str(&found.join(", "));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_walk_arrays_and_escapes() {
+        let body = json!({"a/b": [{"u": "x"}, {"u": "y"}, {"u": "x"}, {"u": null}], "n": 3});
+        assert_eq!(collect(&body, &["/a~1b/*/u"]), ["x", "y"]);
+        assert_eq!(first(&body, "/a~1b/1/u").as_deref(), Some("y"));
+        assert_eq!(first(&body, "/n").as_deref(), Some("3"));
+        assert_eq!(first(&body, "/missing"), None);
+        assert_eq!(
+            render(&body, "n={/n}, no brace {").as_deref(),
+            Some("n=3, no brace {")
+        );
+    }
+
+    #[test]
+    fn filters_derive_names_as_fedora_schema_packages_do() {
+        let body = json!({
+            "builds": [{"nvr": "kernel-6.1-1.fc41"}, {"nvr": "odd"}, {"nvr": "a-b-c-1-2"}],
+            "text": "@alice: see @bob's note; mail@example.org, (@eve) @ @_x @ünï",
+        });
+        assert_eq!(
+            collect(&body, &["/builds/*/nvr | nvr-name"]),
+            ["a-b-c", "kernel", "odd"]
+        );
+        // Like bodhi's `(?<!\S)(@\w+)`: a word must start with the `@`.
+        assert_eq!(
+            texts(&body, "/text|mentions"),
+            ["alice", "bob", "_x", "ünï"]
+        );
+        assert_eq!(texts(&body, "/text | no-such-filter"), Vec::<String>::new());
+        assert_eq!(
+            render(&body, "{/builds/0/nvr | nvr-name}!").as_deref(),
+            Some("kernel!")
+        );
+    }
+}
