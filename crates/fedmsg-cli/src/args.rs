@@ -33,6 +33,90 @@ pub(crate) enum Command {
     Gateway(GatewayArgs),
     /// Print the configuration read, every key with its value, as TOML.
     Config,
+    /// Bridge ZeroMQ to AMQP: every fedmsg message published to the `zmq.topic` exchange
+    /// (fedmsg-migration-tools zmq_to_amqp), confirmed by the broker, retried until it is.
+    ZmqToAmqp(ZmqToAmqpArgs),
+    /// Bridge AMQP to ZeroMQ: consume the fedora-messaging configuration's queues and send each
+    /// message on a PUB socket as a fedmsg envelope (username "amqp-bridge"), signed when
+    /// sign_messages is on; acked after the send.
+    AmqpToZmq(AmqpToZmqArgs),
+    /// Watch both buses and report messages seen on one side only (fedmsg-migration-tools
+    /// verify_missing).
+    VerifyMissing(VerifyMissingArgs),
+}
+
+/// Where the bridges read their configuration.
+#[derive(Debug, Args)]
+pub(crate) struct BridgeConfigArgs {
+    /// The bridges' config.toml ([zmq_to_amqp], [verify_missing]); default
+    /// /etc/fedmsg-migration-tools/config.toml when it exists.
+    #[arg(long, value_name = "FILE", env = "FEDMSG_MIGRATION_TOOLS_CONFIG")]
+    pub(crate) bridge_config: Option<PathBuf>,
+    /// The fedora-messaging config.toml (amqp_url, queues, bindings, consumer_config); default
+    /// $FEDORA_MESSAGING_CONF, else /etc/fedora-messaging/config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) amqp_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ZmqToAmqpArgs {
+    #[command(flatten)]
+    pub(crate) config: BridgeConfigArgs,
+    /// The exchange to publish to (overrides zmq_to_amqp.exchange).
+    #[arg(long)]
+    pub(crate) exchange: Option<String>,
+    /// A topic prefix to subscribe to; repeatable (overrides zmq_to_amqp.topics).
+    #[arg(long = "topic", value_name = "PREFIX")]
+    pub(crate) topics: Vec<String>,
+    /// A ZeroMQ endpoint to connect to; repeatable (overrides zmq_to_amqp.zmq_endpoints).
+    #[arg(long = "zmq-endpoint", value_name = "ENDPOINT")]
+    pub(crate) zmq_endpoints: Vec<String>,
+    /// A schema repo: messages whose topic one of its types has are sent as that type
+    /// (fedora_messaging_schema and filter headers) instead of base.message.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) schemas: Option<PathBuf>,
+    /// Validate signatures, dropping (and counting) what fails (overrides validate_signatures).
+    #[arg(long, overrides_with = "no_validate")]
+    pub(crate) validate: bool,
+    /// Do not validate signatures (overrides validate_signatures).
+    #[arg(long)]
+    pub(crate) no_validate: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AmqpToZmqArgs {
+    #[command(flatten)]
+    pub(crate) config: BridgeConfigArgs,
+    /// The ZeroMQ endpoint to publish on (overrides consumer_config.publish_endpoint, default
+    /// tcp://*:9940).
+    #[arg(long, value_name = "ENDPOINT")]
+    pub(crate) publish_endpoint: Option<String>,
+    /// Connect the PUB socket to the endpoint (a relay) instead of binding it (overrides
+    /// consumer_config.remote_publish).
+    #[arg(long)]
+    pub(crate) remote: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyMissingArgs {
+    #[command(flatten)]
+    pub(crate) config: BridgeConfigArgs,
+    /// A ZeroMQ endpoint to watch; repeatable (overrides verify_missing.zmq_endpoints, which
+    /// defaults to zmq_to_amqp.zmq_endpoints).
+    #[arg(long = "zmq-endpoint", value_name = "ENDPOINT")]
+    pub(crate) zmq_endpoints: Vec<String>,
+    /// Seconds an id may be seen on one side only before it is reported (overrides
+    /// verify_missing.window, default 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) window: Option<u64>,
+    /// Seconds between two reports of the counts (overrides verify_missing.report_every,
+    /// default 10).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) report_every: Option<u64>,
+    /// Print each report as one JSON line on standard output ({"missing": …} or {"counts": …}),
+    /// for monitoring.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

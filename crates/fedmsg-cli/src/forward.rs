@@ -8,7 +8,8 @@ use fedmsg::Config;
 
 use crate::args::{GatewayArgs, RelayArgs};
 
-async fn shutdown() {
+/// SIGINT or SIGTERM.
+pub(crate) async fn shutdown() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(t) => t,
         Err(_) => return std::future::pending().await,

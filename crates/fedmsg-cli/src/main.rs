@@ -1,9 +1,11 @@
 //! `fedmsg`: the fedmsg command line (Python's `fedmsg-tail`, `fedmsg-logger`, `fedmsg-relay`,
-//! `fedmsg-gateway`), on the same configuration files.
+//! `fedmsg-gateway`, and fedmsg-migration-tools' bridges), on the same configuration files.
 
 mod args;
+mod bridge;
 mod forward;
 mod logger;
+mod schemas;
 mod tail;
 
 use anyhow::Context as _;
@@ -47,6 +49,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Logger(a) => logger::run(&config, a).await,
         Command::Relay(a) => forward::relay(&config, a).await,
         Command::Gateway(a) => forward::gateway(&config, a).await,
+        Command::ZmqToAmqp(a) => bridge::zmq_to_amqp(&config, a).await,
+        Command::AmqpToZmq(a) => bridge::amqp_to_zmq(&config, a).await,
+        Command::VerifyMissing(a) => bridge::verify_missing(&config, a).await,
         Command::Config => {
             print!("{}", config.to_toml());
             Ok(std::process::ExitCode::SUCCESS)

@@ -88,7 +88,6 @@ pub(crate) fn pascal(text: &str) -> String {
 
 /// A distribution name as fedora-messaging sends it in `fedora_messaging_schema_package`: PEP 503
 /// normalized, with dashes made underscores (`bodhi-messages` gives `bodhi_messages`).
-#[cfg_attr(not(feature = "codegen"), allow(dead_code))] // used by the generator only
 pub(crate) fn schema_package(distribution: &str) -> String {
     let mut out = String::with_capacity(distribution.len());
     let mut in_separator = false;

@@ -70,6 +70,14 @@ pub struct App {
     pub messages: Vec<MessageSpec>,
 }
 
+impl App {
+    /// The `fedora_messaging_schema_package` header its messages carry: `package` as Python sends
+    /// it (PEP 503 normalized, dashes made underscores: `bodhi-messages` gives `bodhi_messages`).
+    pub fn schema_package(&self) -> Option<String> {
+        self.package.as_deref().map(crate::naming::schema_package)
+    }
+}
+
 /// One message: a schema file and what the manifest says about it.
 #[derive(Debug, Clone)]
 pub struct MessageSpec {
