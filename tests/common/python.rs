@@ -27,9 +27,18 @@ pub(crate) const PACKAGES: &[(&str, &str)] = &[
 /// Packages whose source distribution ships no test suite: generated and compiled, no samples.
 pub(crate) const WITHOUT_TEST_SUITE: &[&str] = &["webhook-to-fedora-messaging-messages"];
 
-/// The project root.
+/// The project root: the first folder up from the crate under test that holds `Cargo.lock` (the
+/// fedmsg command line's tests include this file too).
 pub(crate) fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("Cargo.lock").exists() {
+        assert!(
+            dir.pop(),
+            "no Cargo.lock above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+    }
+    dir
 }
 
 /// Runs `cmd`; panics with its output when it fails, else returns its standard output.
@@ -49,6 +58,12 @@ pub(crate) fn run(cmd: &mut Command) -> String {
 /// mock (for the packages' own test suites) and `tests/interop/python` (the interop test's
 /// schema package, whose messages the Rust side derives).
 pub(crate) fn venv() -> PathBuf {
+    // Once per test binary: its tests run in parallel, and one pip at a time may install.
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> PathBuf {
     let dir = root().join("target/python/venv");
     let python = dir.join("bin/python");
     let local = root().join("tests/interop/python");

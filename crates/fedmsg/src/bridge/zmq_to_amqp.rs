@@ -347,16 +347,21 @@ async fn send_loop(
             publisher
                 .publish_envelope_to(exchange, &message)
                 .await
+                .map(|()| true)
                 .map_err(Failure::Publish)
         } else {
+            // Declared first (once); the message is published on the next turn.
             declare_exchange(&amqp, exchange, timeout)
                 .await
-                .map(|()| declared = true)
+                .map(|()| {
+                    declared = true;
+                    false
+                })
                 .map_err(Failure::Declare)
         };
         match outcome {
-            Ok(()) if !declared => {}
-            Ok(()) => {
+            Ok(false) => {}
+            Ok(true) => {
                 queue.pop_if(&message);
                 counters.published.fetch_add(1, Ordering::Relaxed);
                 if message.schema_name() != Some(fedora_messaging::headers::BASE_SCHEMA_NAME) {
