@@ -47,8 +47,9 @@ pub struct ZmqToAmqpStats {
     /// Dropped: the broker refused them for good (no permission, or the message is not valid
     /// for AMQP, such as a `msg` that is not an object).
     pub refused: u64,
-    /// Dropped: the buffer was full while the broker could not be reached.
-    pub lost_while_unreachable: u64,
+    /// Dropped: the buffer was full (the broker unreachable, or slower than the bus for longer
+    /// than the buffer lasts); each is logged.
+    pub lost_buffer_full: u64,
     /// Publish attempts that failed and were tried again.
     pub retries: u64,
 }
@@ -206,7 +207,7 @@ impl ZmqToAmqp {
                             topic = %dropped.topic,
                             id = dropped.id.as_deref().unwrap_or(""),
                             buffer = self.settings.buffer,
-                            "message lost: the broker is unreachable and the buffer is full"
+                            "message lost: the buffer is full (the broker is unreachable or slower than the bus)"
                         );
                     }
                 }
@@ -241,13 +242,14 @@ impl ZmqToAmqp {
             malformed: sub.malformed,
             invalid_signature: sub.invalid,
             refused: c.refused.load(Ordering::Relaxed),
-            lost_while_unreachable: c.lost.load(Ordering::Relaxed),
+            lost_buffer_full: c.lost.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
         }
     }
 }
 
-/// Messages waiting for the broker, oldest first, at most `capacity`.
+/// Messages waiting for the broker, oldest first, at most `capacity` (besides the one being
+/// published).
 struct Buffer {
     items: Mutex<(VecDeque<fedora_messaging::Envelope>, bool)>,
     capacity: usize,
@@ -290,14 +292,14 @@ impl Buffer {
         self.ready.notify_one();
     }
 
-    /// The oldest message, left in place; `None` once closed and empty.
-    async fn front(&self) -> Option<fedora_messaging::Envelope> {
+    /// Takes the oldest message; `None` once closed and empty.
+    async fn take(&self) -> Option<fedora_messaging::Envelope> {
         loop {
             let notified = self.ready.notified();
             {
-                let g = self.lock();
-                if let Some(m) = g.0.front() {
-                    return Some(m.clone());
+                let mut g = self.lock();
+                if let Some(m) = g.0.pop_front() {
+                    return Some(m);
                 }
                 if g.1 {
                     return None;
@@ -319,17 +321,6 @@ impl Buffer {
         g.0.clear();
         n
     }
-
-    /// Removes the oldest message if it is still `id`'s (the reader may have dropped it meanwhile).
-    fn pop_if(&self, m: &fedora_messaging::Envelope) {
-        let mut g = self.lock();
-        if g.0
-            .front()
-            .is_some_and(|f| f.id == m.id && f.topic == m.topic)
-        {
-            g.0.pop_front();
-        }
-    }
 }
 
 async fn send_loop(
@@ -342,7 +333,17 @@ async fn send_loop(
     let publisher = Publisher::new(amqp.clone()).timeout(timeout);
     let mut declared = false;
     let mut delay = Duration::from_millis(500);
-    while let Some(message) = queue.front().await {
+    // The message being published: out of the buffer, so an overflow never drops it (it is
+    // tried until the broker confirms it).
+    let mut current: Option<fedora_messaging::Envelope> = None;
+    loop {
+        let message = match current.take() {
+            Some(m) => m,
+            None => match queue.take().await {
+                Some(m) => m,
+                None => break,
+            },
+        };
         let outcome = if declared {
             publisher
                 .publish_envelope_to(exchange, &message)
@@ -360,9 +361,8 @@ async fn send_loop(
                 .map_err(Failure::Declare)
         };
         match outcome {
-            Ok(false) => {}
+            Ok(false) => current = Some(message),
             Ok(true) => {
-                queue.pop_if(&message);
                 counters.published.fetch_add(1, Ordering::Relaxed);
                 if message.schema_name() != Some(fedora_messaging::headers::BASE_SCHEMA_NAME) {
                     counters.typed.fetch_add(1, Ordering::Relaxed);
@@ -382,18 +382,18 @@ async fn send_loop(
             Err(f) if f.transient() => {
                 if queue.is_closed() {
                     // Shutting down with the broker away: what is left is reported, not kept.
-                    let left = queue.drain();
+                    let left = queue.drain() + 1;
                     counters.lost.fetch_add(left, Ordering::Relaxed);
                     tracing::error!(error = %f, left, "stopping while the broker is unreachable: messages not published");
                     break;
                 }
                 counters.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %f, id = message.id.as_deref().unwrap_or(""), "not confirmed by the broker; trying again in {delay:?}");
+                current = Some(message);
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
             Err(f) => {
-                queue.pop_if(&message);
                 counters.refused.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %f, topic = %message.topic, id = message.id.as_deref().unwrap_or(""), "message dropped: the broker or AMQP's rules refuse it");
             }
