@@ -51,5 +51,6 @@ pub mod book {
         Interoperability = "interoperability.md",
         Performance = "performance.md",
         Fedmsg = "fedmsg.md",
+        Bridges = "bridges.md",
     }
 }

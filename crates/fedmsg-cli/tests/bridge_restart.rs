@@ -217,7 +217,7 @@ async fn zmq_to_amqp_after_a_broker_restart_publishes_and_reports_what_it_lost()
 
     let (stdout, stderr) = bridge.terminate();
     let got = drain(&queue).await;
-    let mut phases: Vec<(String, u64)> = got
+    let phases: Vec<(String, u64)> = got
         .iter()
         .map(|b| {
             (

@@ -14,7 +14,9 @@
 //!   default feature `x509`).
 //!
 //! The transport, behind the default feature `zeromq`: the module `zeromq` (publisher, subscriber, relay,
-//! gateway).
+//! gateway). Behind the default feature `stomp`: fedmsg over a STOMP broker. Behind the feature
+//! `bridge`: the module `bridge`, the ZeroMQ ↔ AMQP bridges of fedmsg-migration-tools and their
+//! monitor, on fedora-messaging's AMQP runtime.
 //!
 //! ```
 //! use fedmsg::{topic, Envelope};

@@ -377,3 +377,74 @@ impl Registry {
         Ok(Decoded::Known { message, envelope })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+    use serde_json::{json, Value};
+
+    #[derive(Debug)]
+    struct Comment {
+        user: String,
+    }
+
+    impl Message for Comment {
+        const SCHEMA_NAME: &'static str = "app.comment.v1";
+        const SCHEMA_PACKAGE: Option<&'static str> = Some("app_messages");
+        const TOPIC: Option<&'static str> = Some("app.comment");
+        fn body_schema() -> Value {
+            json!({"type": "object", "required": ["user"], "properties": {"user": {"type": "string"}}})
+        }
+        fn to_body(&self) -> Result<Value, serde_json::Error> {
+            Ok(json!({"user": self.user}))
+        }
+        fn from_body(body: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
+            Ok(Self {
+                user: body["user"].as_str().unwrap_or_default().to_owned(),
+            })
+        }
+        fn severity(&self) -> Severity {
+            Severity::Warning
+        }
+        fn usernames(&self) -> Vec<String> {
+            vec![self.user.clone()]
+        }
+        fn packages(&self) -> Vec<String> {
+            vec!["pkg".into()]
+        }
+    }
+
+    #[test]
+    fn type_by_topic_gives_what_the_type_stamps_on_its_messages() {
+        let registry = Registry::new().with::<Comment>().unwrap();
+        let t = registry
+            .type_by_topic("app.comment", &json!({"user": "alice"}))
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.schema_name, "app.comment.v1");
+        assert_eq!(t.schema_package, Some("app_messages"));
+        assert_eq!(t.severity, Severity::Warning);
+        // The same items the envelope of a typed message carries as filter headers.
+        let env = Envelope::from_message(&Comment {
+            user: "alice".into(),
+        })
+        .unwrap();
+        let from_type: Vec<String> = crate::headers::FilterKind::ALL
+            .iter()
+            .zip(&t.filters)
+            .flat_map(|(kind, items)| items.iter().map(|i| kind.header_name(i)))
+            .collect();
+        for name in &from_type {
+            assert_eq!(env.headers[name.as_str()], true, "{name}");
+        }
+        assert_eq!(from_type.len(), 2);
+        assert!(registry
+            .type_by_topic("app.comment", &json!({"user": 1}))
+            .is_err());
+        assert!(registry
+            .type_by_topic("app.other", &json!({"user": "a"}))
+            .unwrap()
+            .is_none());
+    }
+}
