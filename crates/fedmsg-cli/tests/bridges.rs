@@ -145,10 +145,24 @@ async fn cleanup(ch: &lapin::Channel, exchange: Option<&str>, queues: &[&str]) {
     }
 }
 
-fn fedmsg_cases() -> (String, Vec<Value>) {
+/// Python `fedmsg.publish` (bound as `bodhi.host`, 2 s `post_init_sleep`) of
+/// `tests/fedmsg/cases.jsonl`: the cases and the envelopes sent.
+fn python_fedmsg_publishes(site: &Site) -> (Vec<Value>, Vec<Value>) {
     let text = std::fs::read_to_string(root().join("tests/fedmsg/cases.jsonl")).unwrap();
     let cases = json_lines(&text.lines().map(str::to_owned).collect::<Vec<_>>());
-    (text, cases)
+    let file = site.file("cases.jsonl", &text);
+    let sent = json_lines(
+        &Running::spawn(&mut site.peer(&[
+            "publish",
+            "bodhi.host",
+            file.to_str().unwrap(),
+            "--sleep",
+            "2",
+        ]))
+        .finish(),
+    );
+    assert_eq!(sent.len(), cases.len());
+    (cases, sent)
 }
 
 /// fedora-messaging publish cases (tests/interop/peer.py's format) on `topic_base.<n>`.
@@ -213,19 +227,7 @@ async fn python_fedmsg_to_python_fedora_messaging_through_zmq_to_amqp() {
     );
     bridge.wait_for_stderr("bridging ZeroMQ to AMQP", WAIT);
 
-    let (cases_text, cases) = fedmsg_cases();
-    let cases_file = site.file("cases.jsonl", &cases_text);
-    let sent = json_lines(
-        &Running::spawn(&mut site.peer(&[
-            "publish",
-            "bodhi.host",
-            cases_file.to_str().unwrap(),
-            "--sleep",
-            "2",
-        ]))
-        .finish(),
-    );
-    assert_eq!(sent.len(), cases.len());
+    let (cases, sent) = python_fedmsg_publishes(&site);
     let out = peer::run(
         fm_python(&fm_conf)
             .arg(root().join("tests/interop/peer.py"))
@@ -457,18 +459,7 @@ async fn both_bridges_loop_free_and_verify_missing_reports_the_stopped_side() {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // fedmsg → AMQP, and AMQP → fedmsg.
-    let (cases_text, cases) = fedmsg_cases();
-    let cases_file = site.file("cases.jsonl", &cases_text);
-    let sent = json_lines(
-        &Running::spawn(&mut site.peer(&[
-            "publish",
-            "bodhi.host",
-            cases_file.to_str().unwrap(),
-            "--sleep",
-            "2",
-        ]))
-        .finish(),
-    );
+    let (cases, sent) = python_fedmsg_publishes(&site);
     let (amqp_cases_1, amqp_ids_1) = amqp_cases(&topic_base, &["a", "b", "c"]);
     let publish_amqp = |cases: &Value, name: &str| {
         let f = site.file(name, &cases.to_string());
