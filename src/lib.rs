@@ -44,6 +44,7 @@ pub mod book {
         Publishing = "publishing.md",
         Consuming = "consuming.md",
         Configuration = "configuration.md",
+        Cluster = "cluster.md",
         Cli = "cli.md",
         Testing = "testing.md",
         Compatibility = "compatibility.md",

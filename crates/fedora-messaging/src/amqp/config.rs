@@ -19,8 +19,9 @@ pub const DEFAULT_PATH: &str = "/etc/fedora-messaging/config.toml";
 /// Python's default `amqp_url`: guest on localhost.
 pub const DEFAULT_AMQP_URL: &str = "amqp://?connection_attempts=3&retry_delay=5";
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "amqp_url",
+    "amqp_urls",
     "bindings",
     "callback",
     "client_properties",
@@ -238,6 +239,9 @@ pub struct MonitoringConfig {
 pub struct Config {
     /// `amqp_url`.
     pub amqp_url: AmqpUrl,
+    /// `amqp_urls` (ours; Python rejects the key): the nodes of a cluster, tried in order when
+    /// connecting, each with the settings of `[tls]`. Empty: `amqp_url` alone.
+    pub amqp_urls: Vec<AmqpUrl>,
     /// `client_properties`, sent to the broker when connecting (`app` names this client).
     pub client_properties: Table,
     /// `publish_exchange`.
@@ -284,6 +288,7 @@ impl Default for Config {
         exchanges.insert("amq.topic".into(), topic.into());
         Self {
             amqp_url: AmqpUrl::new(DEFAULT_AMQP_URL),
+            amqp_urls: Vec::new(),
             client_properties,
             publish_exchange: "amq.topic".into(),
             topic_prefix: String::new(),
@@ -369,6 +374,16 @@ impl Config {
     fn set(&mut self, key: &str, value: Value) -> Result<(), ConfigError> {
         match key {
             "amqp_url" => self.amqp_url = AmqpUrl::new(string(key, value)?),
+            "amqp_urls" => {
+                self.amqp_urls = match value {
+                    Value::Array(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, v)| string(&format!("amqp_urls[{n}]"), v).map(AmqpUrl::new))
+                        .collect::<Result<_, _>>()?,
+                    other => return Err(wrong_type(key, "an array of URLs", &other)),
+                }
+            }
             "client_properties" => {
                 let t = table(key, value)?;
                 for r in RESERVED_CLIENT_PROPERTIES {
@@ -430,6 +445,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The brokers to connect to, in order: `amqp_urls`, else `amqp_url` alone.
+    pub fn broker_urls(&self) -> &[AmqpUrl] {
+        if self.amqp_urls.is_empty() {
+            std::slice::from_ref(&self.amqp_url)
+        } else {
+            &self.amqp_urls
+        }
     }
 
     /// Whether the queue `name` is declared passively.

@@ -192,16 +192,54 @@ pub fn connection_properties(config: &Config) -> ConnectionProperties {
         )
 }
 
-/// Opens a connection as the config says, within `timeout`.
+/// Opens a connection as the config says, within `timeout`: to the first of
+/// [`Config::broker_urls`] that answers (a cluster's nodes in order, each given an equal share of
+/// what is left of the time), so a client whose node died moves to a survivor when it reconnects.
+/// The error is the last node's.
 pub async fn connect(config: &Config, timeout: Duration) -> Result<Connection, ConnectError> {
-    let mut uri = parse_url(config.amqp_url.expose())?;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let urls = config.broker_urls();
+    let mut last = None;
+    for (n, url) in urls.iter().enumerate() {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let share = left / u32::try_from(urls.len() - n).unwrap_or(u32::MAX);
+        match connect_to(config, url, share).await {
+            Ok(conn) => {
+                if urls.len() > 1 {
+                    tracing::info!(url = %url.redacted(), "connected to broker node {} of {}", n + 1, urls.len());
+                }
+                return Ok(conn);
+            }
+            // The configuration is wrong, not the node: the next would fail the same way.
+            Err(e @ (ConnectError::InvalidUrl { .. } | ConnectError::Tls { .. })) => return Err(e),
+            Err(e) => {
+                if urls.len() > 1 {
+                    tracing::warn!(error = %e, "broker node {} of {} did not answer", n + 1, urls.len());
+                }
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| ConnectError::NoAnswer {
+        url: config.amqp_url.redacted(),
+        after: timeout,
+    }))
+}
+
+/// One connection attempt to `url`, within `timeout`.
+async fn connect_to(
+    config: &Config,
+    url: &crate::amqp::config::AmqpUrl,
+    timeout: Duration,
+) -> Result<Connection, ConnectError> {
+    let mut uri = parse_url(url.expose())?;
     let tls = tls_config(config)?;
     if tls.identity.is_some() {
         // A client certificate authenticates the connection (Python's ExternalCredentials).
         uri.query.auth_mechanism = Some(SASLMechanism::External);
     }
     let props = connection_properties(config);
-    let url = config.amqp_url.redacted();
+    let url = url.redacted();
     let runtime = lapin::runtime::default_runtime().map_err(|source| ConnectError::Broker {
         url: url.clone(),
         source,
@@ -256,6 +294,55 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not amqp") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn amqp_urls_list_the_nodes_and_amqp_url_is_the_one_without_them() {
+        let c = Config::from_toml("amqp_url = \"amqp://a/\"\n").unwrap();
+        assert_eq!(c.broker_urls().len(), 1);
+        let c = Config::from_toml(
+            "amqp_url = \"amqp://a/\"\namqp_urls = [\"amqp://u:secret@n1:1/\", \"amqp://n2:2/\"]\n",
+        )
+        .unwrap();
+        let urls: Vec<String> = c.broker_urls().iter().map(|u| u.redacted()).collect();
+        assert_eq!(urls.len(), 2);
+        assert!(!urls[0].contains("secret"), "{urls:?}");
+        assert!(urls[1].contains("n2:2"));
+        let e = Config::from_toml("amqp_urls = [1]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("amqp_urls[0]"), "{e}");
+        let e = Config::from_toml("amqp_urls = \"amqp://x/\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("amqp_urls"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_dead_node_is_skipped_for_the_next() {
+        // Two ports nothing listens on: each refuses at once, and the error names the last.
+        let dead = |_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (a, b) = (dead(0), dead(1));
+        let c = Config::from_toml(&format!(
+            "amqp_urls = [\"amqp://127.0.0.1:{a}/\", \"amqp://127.0.0.1:{b}/\"]\n"
+        ))
+        .unwrap();
+        let start = std::time::Instant::now();
+        let e = connect(&c, Duration::from_secs(10))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!(":{b}")), "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "refusals are not waited out"
+        );
     }
 
     #[test]

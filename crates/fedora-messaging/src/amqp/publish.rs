@@ -1,6 +1,9 @@
 //! [`Publisher`]: publishes messages with publisher confirms, as Python's `api.publish`.
 //!
-//! Outcomes follow Python 3.9.1: the broker's ack → `Ok`; a nack → [`PublishError::Returned`]; 403
+//! Outcomes follow Python 3.9.1: the broker's ack → `Ok`; a nack → [`PublishError::Returned`]
+//! (after publishing the message again a few times, each on a new channel, within 4 s: a quorum
+//! queue nacks while its cluster elects a new leader, and a channel opened meanwhile may go on
+//! nacking); 403
 //! (no permission on the vhost, exchange or topic) → [`PublishError::Forbidden`] at once, no retry;
 //! nothing within the timeout → [`PublishError::Timeout`]; a lost connection or channel → reconnect
 //! and publish again, within the same timeout. A message is validated before anything is sent.
@@ -31,6 +34,11 @@ use crate::topic::TopicError;
 
 /// Python's default publish timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many times a nacked message is published again (each on a new channel) before the nack is
+/// reported, and the first pause (doubled each time: 0.25 s … 2 s, 3.75 s in all).
+const NACK_RETRIES: u32 = 4;
+const NACK_PAUSE: Duration = Duration::from_millis(125);
 
 /// Why a message was not published. Every variant means the broker did not confirm it: it may be
 /// retried, and nothing reported as sent was lost.
@@ -306,6 +314,7 @@ impl Publisher {
             after: self.timeout,
             last_error,
         };
+        let mut nacks = 0u32;
         loop {
             let link = self.channel(deadline, last_error).await?;
             let published = link
@@ -343,9 +352,27 @@ impl Publisher {
                     })
                 }
                 Ok(Ok(Confirmation::Nack(_))) => {
-                    return Err(PublishError::Returned {
-                        reason: "the broker nacked the message".into(),
-                    })
+                    // A quorum queue without a leader (a cluster node just died) nacks; a channel
+                    // opened during the election can go on nacking after the new leader is up.
+                    // So: a fresh channel, a pause, and again — a few times, then the nack is
+                    // the answer (Python's PublishReturned).
+                    nacks += 1;
+                    self.drop_link(link.id, &"the broker nacked a message")
+                        .await;
+                    let pause = NACK_PAUSE * (1 << nacks.min(4));
+                    if nacks > NACK_RETRIES || Instant::now() + pause >= deadline {
+                        return Err(PublishError::Returned {
+                            reason: format!(
+                                "the broker nacked the message ({nacks} time{}, each on a new channel)",
+                                if nacks == 1 { "" } else { "s" }
+                            ),
+                        });
+                    }
+                    tracing::warn!(
+                        nacks,
+                        "the broker nacked a message; publishing it again on a new channel"
+                    );
+                    tokio::time::sleep(pause).await;
                 }
                 Ok(Err(e)) => {
                     forbidden(&e)?;
@@ -421,7 +448,7 @@ impl Publisher {
         })
     }
 
-    async fn drop_link(&self, id: u64, why: &lapin::Error) {
+    async fn drop_link(&self, id: u64, why: &(dyn std::fmt::Display + Sync)) {
         let mut guard = self.link.lock().await;
         if guard.as_ref().is_some_and(|l| l.id == id) {
             tracing::debug!(error = %why, "dropping the publish channel");
