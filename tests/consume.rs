@@ -486,3 +486,79 @@ async fn a_panicking_handler_leaves_its_message_unacked_and_others_flow() {
         common::delete_queue(&ch, &queue).await;
     }
 }
+
+/// A consumer on a quorum queue (`x-queue-type` from the queue's arguments, as Python declares
+/// it): `max_redeliveries` counts with the broker's `x-delivery-count`, so a consumer that starts
+/// afresh (a restarted service) does not give a poison message a new set of tries.
+#[tokio::test]
+async fn quorum_queue_delivery_count_carries_over_to_a_new_consumer() {
+    let topic = format!("{}.quorum", common::unique("t"));
+    let queue = common::unique("fm-test-quorum");
+    let settings = || {
+        let mut q = QueueConfig::durable();
+        q.arguments
+            .insert("x-queue-type".into(), toml::Value::String("quorum".into()));
+        q
+    };
+    let calls = Arc::new(AtomicUsize::new(0));
+    // The first consumer fails twice, then stops with the message requeued.
+    let first = Consumer::new(common::config(""))
+        .queue(&queue, settings(), "amq.topic", &[&topic])
+        .max_redeliveries(3);
+    let (conn, ch) = common::raw_channel().await;
+    let c = Arc::clone(&calls);
+    let run = tokio::spawn(first.run(move |_m: Received| {
+        let c = Arc::clone(&c);
+        async move {
+            if c.fetch_add(1, Ordering::SeqCst) + 1 < 2 {
+                Err(HandlerError::from(std::io::Error::other("poison")))
+            } else {
+                Err(HandlerError::Halt {
+                    exit_code: 3,
+                    requeue: true,
+                })
+            }
+        }
+    }));
+    common::wait_for_queue(&conn, &queue).await;
+    publish_bodies(&topic, &[json!({"poison": true})]).await;
+    assert!(matches!(
+        run.await.unwrap().unwrap(),
+        Stopped::Halted { exit_code: 3 }
+    ));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    // A new consumer, with no count of its own: the broker's says the message went round at least
+    // twice (a prefetched copy returned when the first consumer closed counts too), so it gets at
+    // most two more tries before it is dropped, where a count of its own would give it four.
+    let second = Consumer::new(common::config(""))
+        .queue(&queue, settings(), "amq.topic", &[&topic])
+        .max_redeliveries(3);
+    let stop = second.stop_handle();
+    let again = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&again);
+    let run = tokio::spawn(second.run(move |_m: Received| {
+        let c = Arc::clone(&c);
+        async move {
+            c.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(HandlerError::from(std::io::Error::other("poison")))
+        }
+    }));
+    wait_for("the new consumer's first try", || {
+        again.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    // Dropped: nothing ready and nothing unacked once the handler is done with it.
+    wait_depth(&ch, &queue, 0).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let q = common::passive_declare(&ch, &queue).await.unwrap();
+    assert_eq!(q.message_count(), 0, "dropped, not requeued");
+    let tries = again.load(Ordering::SeqCst);
+    assert!(
+        (1..=2).contains(&tries),
+        "the broker's delivery count limits the new consumer to 2 tries, it had {tries}"
+    );
+    stop.stop();
+    let _ = run.await;
+    common::delete_queue(&ch, &queue).await;
+}

@@ -282,10 +282,9 @@ impl VerifyMissing {
             .map_err(BridgeError::Subscribe)?;
 
         let queue = &self.settings.queue_name;
+        // Exclusive (Python's is transient and shared, which RabbitMQ 4 no longer accepts): it
+        // goes with the monitor's connection, and is declared again after a reconnect.
         let mut queue_config = QueueConfig::exclusive();
-        queue_config.exclusive = false;
-        queue_config.durable = false;
-        queue_config.auto_delete = true;
         queue_config.arguments.insert(
             "x-message-ttl".into(),
             toml::Value::Integer(i64::from(self.settings.message_ttl)),
