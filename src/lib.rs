@@ -45,6 +45,7 @@ pub mod book {
         Consuming = "consuming.md",
         Configuration = "configuration.md",
         Cluster = "cluster.md",
+        Operating = "operating.md",
         Cli = "cli.md",
         Testing = "testing.md",
         Compatibility = "compatibility.md",

@@ -71,6 +71,8 @@ fn make_venv() -> PathBuf {
         "fedora-messaging==3.9.1".into(),
         "pytest".into(),
         "mock".into(),
+        // The reference parser of the Prometheus text formats, for the /metrics test.
+        "prometheus-client==0.26.0".into(),
     ];
     wanted.extend(PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
     // The marker records what was installed, the local package's source included, so a change

@@ -11,6 +11,7 @@
 //! | [`publish`] | [`Publisher`]: publishing with publisher confirms, pipelined, reconnecting |
 //! | [`consume`] | [`Consumer`]: Python's callback table mapped to ack / nack / reject / halt |
 //! | [`delivery`] | a delivery's properties and body → an [`Envelope`](crate::Envelope) (Python's `get_message`) |
+//! | [`monitor`] | the `[monitoring]` HTTP server: `/live`, `/ready` as Python, `/metrics` for Prometheus |
 //! | [`wire`] | JSON headers ↔ AMQP field tables, with pika's encodings |
 //! | [`testing`] | checking what code publishes without a broker (Python's `mock_sends`) |
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod connection;
 pub mod consume;
 pub mod delivery;
+pub mod monitor;
 pub mod publish;
 pub mod testing;
 pub mod wire;

@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 use super::config::Config;
 use super::connection::{self, ConnectError};
 use super::delivery;
+use super::monitor::Stats;
 use super::wire;
 use crate::envelope::{BuildError, Envelope};
 use crate::headers::HeaderError;
@@ -292,13 +293,20 @@ impl Publisher {
             deadline,
             &mut last_error,
         );
-        match tokio::time::timeout_at(deadline.into(), attempt).await {
+        let result = match tokio::time::timeout_at(deadline.into(), attempt).await {
             Ok(result) => result,
             Err(_) => Err(PublishError::Timeout {
                 after: self.timeout,
                 last_error,
             }),
+        };
+        let stats = Stats::global();
+        match &result {
+            Ok(()) => stats.published(),
+            Err(PublishError::Returned { .. }) => stats.returned(),
+            Err(_) => stats.publish_failed(),
         }
+        result
     }
 
     async fn send_until(
@@ -408,6 +416,9 @@ impl Publisher {
             }
             match self.open(remaining).await {
                 Ok(link) => {
+                    if link.id > 0 {
+                        Stats::global().reconnected();
+                    }
                     let link = Arc::new(link);
                     *guard = Some(Arc::clone(&link));
                     return Ok(link);

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use super::handler::{HandlerError, Received};
 use super::Consumer;
 use crate::amqp::delivery::{self, ReceiveError};
+use crate::amqp::monitor::{Outcome, Stats};
 use crate::amqp::wire;
 use crate::registry::Decoded;
 
@@ -77,8 +78,10 @@ impl Consumer {
                     redelivered: delivery.redelivered,
                 };
                 let handler = Arc::clone(handler);
+                let handling = Stats::global().start_handling();
                 let work = async move {
                     let result = handler(received).await;
+                    handling.finish(Outcome::of(&result));
                     Done {
                         tag,
                         channel: index,
@@ -110,6 +113,7 @@ fn set_queue(decoded: &mut Decoded, queue: &str) {
 /// A message that cannot be read or fails validation: rejected without requeue, as in Python, and
 /// logged with its id and the reason, so it is never silently gone.
 async fn reject_invalid(delivery: &lapin::message::Delivery, id: &str, e: &ReceiveError) {
+    Stats::global().invalid();
     tracing::warn!(id, topic = %delivery.routing_key, error = %e, "message did not pass validation; rejecting it");
     let _ = delivery
         .acker

@@ -44,13 +44,16 @@ pub enum ConsumeError {
     /// The configuration cannot give a connection (bad URL, unreadable TLS files).
     #[error(transparent)]
     Connect(#[from] ConnectError),
+    /// `[monitoring]` names an address and port that cannot be listened on.
+    #[error(transparent)]
+    Monitor(#[from] crate::amqp::monitor::MonitorError),
 }
 
 impl ConsumeError {
     /// The exit code of Python's `fedora-messaging consume` for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Config(_) => 1,
+            Self::Config(_) | Self::Monitor(_) => 1,
             Self::BadDeclaration { .. } => 10,
             Self::Canceled { .. } => 12,
             Self::HandlerFailed(_) => 13,

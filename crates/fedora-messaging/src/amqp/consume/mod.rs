@@ -53,6 +53,7 @@ pub use signals::StopHandle;
 
 use super::config::{BindingConfig, Config, QueueConfig};
 use super::connection::{self, ConnectError};
+use super::monitor::{self, Stats};
 use crate::registry::Registry;
 use declare::{Session, SetupError};
 use dispatch::Done;
@@ -191,6 +192,13 @@ impl Consumer {
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
         let handler = Arc::new(handler);
+        let stats = Stats::global();
+        // Started first, so a port that cannot be used is an error at once; stopped on return.
+        let _monitor = match &self.config.monitoring {
+            Some(m) => Some(monitor::serve(m, stats).await?),
+            None => None,
+        };
+        let mut connected_before = false;
         let mut stop_rx = self.stop_tx.subscribe();
         if self.signals {
             signals::spawn_signal_watch(self.stop_tx.clone());
@@ -217,6 +225,10 @@ impl Consumer {
                 }
             };
             delay = Duration::from_secs(1);
+            if connected_before {
+                stats.reconnected();
+            }
+            connected_before = true;
             let session = match self.setup(&conn).await {
                 Ok(s) => s,
                 Err(SetupError::Fatal(e)) => {
@@ -228,10 +240,12 @@ impl Consumer {
                     continue;
                 }
             };
-            match self
+            stats.set_consuming(true);
+            let consumed = self
                 .consume(session, &handler, &mut stop_rx, &mut redeliveries)
-                .await
-            {
+                .await;
+            stats.set_consuming(false);
+            match consumed {
                 Some(result) => {
                     let _ = conn.close(200, "bye".into()).await;
                     return result;
