@@ -3,7 +3,8 @@
 //! 20,000 persistent messages, a consumer draining them, and `kill -9` of the queue's leader:
 //!
 //! - with the publisher and the consumer on the other nodes;
-//! - with both connected to the killed node (they move to a survivor through `amqp_urls`);
+//! - with the publisher connected to the killed node, then with the consumer connected to it
+//!   (each moves to a survivor through `amqp_urls`);
 //! - kill, revive, kill another node: the same; then with two nodes down a publish times out (no
 //!   majority), never "sent", and goes through once a node is back.
 //!
@@ -260,22 +261,39 @@ async fn failover_on_a_three_node_cluster_loses_nothing_confirmed() {
     assert!(lost.is_empty(), "confirmed but never consumed: {lost:?}");
     cluster.revive(leader);
 
-    // 2. The leader dies with the publisher and the consumer connected to it.
+    // 2. The leader dies with the publisher connected to it (the consumer elsewhere).
     let queue = common::unique("fm-quorum");
     declare_on(&cluster, 2, &queue).await;
     let leader = cluster.leader(&queue);
-    let order: Vec<usize> = std::iter::once(leader).chain(others(leader)).collect();
+    let o = others(leader);
     let lost = traffic_with_kill(
         &cluster,
-        "leader killed under both clients",
-        &order,
-        &order,
+        "leader killed under the publisher",
+        &[leader, o[0], o[1]],
+        &[o[0], o[1], leader],
         &queue,
         leader,
     )
     .await;
     assert!(lost.is_empty(), "confirmed but never consumed: {lost:?}");
-    // 3. It comes back (and rejoins the queue); then its successor dies: the same promises.
+    cluster.revive(leader);
+
+    // 3. The leader dies with the consumer connected to it (the publisher elsewhere).
+    let queue = common::unique("fm-quorum");
+    declare_on(&cluster, 3, &queue).await;
+    let leader = cluster.leader(&queue);
+    let o = others(leader);
+    let lost = traffic_with_kill(
+        &cluster,
+        "leader killed under the consumer",
+        &[o[0], o[1], leader],
+        &[leader, o[0], o[1]],
+        &queue,
+        leader,
+    )
+    .await;
+    assert!(lost.is_empty(), "confirmed but never consumed: {lost:?}");
+    // 4. It comes back (and rejoins the queue); then its successor dies: the same promises.
     cluster.revive(leader);
     let successor = cluster.leader(&queue);
     assert_ne!(successor, leader);
@@ -290,7 +308,7 @@ async fn failover_on_a_three_node_cluster_loses_nothing_confirmed() {
     .await;
     assert!(lost.is_empty(), "confirmed but never consumed: {lost:?}");
 
-    // 4. Two nodes down: no majority, so no publish is reported sent; one back, and it goes.
+    // 5. Two nodes down: no majority, so no publish is reported sent; one back, and it goes.
     let up = others(successor);
     let topic = common::unique("nomajority");
     {

@@ -524,3 +524,33 @@ async fn both_bridges_loop_free_and_verify_missing_reports_the_stopped_side() {
     let (_conn, ch) = amqp().await;
     cleanup(&ch, Some(&exchange), &[]).await;
 }
+
+#[tokio::test]
+async fn an_exchange_the_broker_refuses_to_declare_stops_the_bridge_at_start() {
+    let site = Site::new("refused", "");
+    let exchange = unique("zmq.topic.fanout");
+    let (_conn, ch) = amqp().await;
+    // The same name as a fanout exchange: declaring it as a topic exchange is refused.
+    ch.exchange_declare(
+        exchange.as_str().into(),
+        ExchangeKind::Fanout,
+        ExchangeDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let fm_conf = amqp_config(&site, "");
+    let endpoint = format!("tcp://127.0.0.1:{}", site.publisher);
+    let out = fedmsg(&site, &["zmq-to-amqp", "--amqp-config"])
+        .arg(&fm_conf)
+        .args(["--exchange", &exchange, "--zmq-endpoint", &endpoint])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("refused to declare the exchange") && stderr.contains(&exchange),
+        "{stderr}"
+    );
+    cleanup(&ch, Some(&exchange), &[]).await;
+}

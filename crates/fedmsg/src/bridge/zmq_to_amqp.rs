@@ -171,7 +171,7 @@ impl ZmqToAmqp {
             "bridging ZeroMQ to AMQP"
         );
         let queue = Arc::new(Buffer::new(self.settings.buffer.max(1)));
-        let sender = {
+        let mut sender = {
             let queue = queue.clone();
             let counters = self.counters.clone();
             let amqp = self.amqp.clone();
@@ -184,9 +184,16 @@ impl ZmqToAmqp {
         let lookup_typing = self.typing.clone();
         let topic_prefix = self.fedmsg.topic_prefix.clone();
         tokio::pin!(shutdown);
+        // Set when the sending side ended by itself: a fatal error (a refused declaration, a
+        // configuration that cannot connect), which ends the bridge too.
+        let mut sender_ended = None;
         loop {
             let received = tokio::select! {
                 () = &mut shutdown => break,
+                ended = &mut sender => {
+                    sender_ended = Some(ended);
+                    break;
+                }
                 r = subscriber.recv() => r,
             };
             let Some(received) = received else { break };
@@ -222,7 +229,19 @@ impl ZmqToAmqp {
             }
         }
         queue.close();
-        let sent = sender.await;
+        let sent = match sender_ended {
+            Some(ended) => {
+                let left = queue.drain();
+                if left > 0 {
+                    tracing::error!(
+                        left,
+                        "the bridge stops: messages received and not published"
+                    );
+                }
+                ended
+            }
+            None => sender.await,
+        };
         let stats = self.stats_with(subscriber.stats());
         match sent {
             Ok(Ok(())) => Ok(stats),
@@ -331,7 +350,24 @@ async fn send_loop(
     counters: &Counters,
 ) -> Result<(), BridgeError> {
     let publisher = Publisher::new(amqp.clone()).timeout(timeout);
-    let mut declared = false;
+    // Declared at once, so a refusal ends the bridge at start rather than at the first message;
+    // a broker that cannot be reached yet is tried again before the first publish.
+    let mut declared = match declare_exchange(&amqp, exchange, timeout).await {
+        Ok(()) => true,
+        Err(DeclareError::Refused(source)) => {
+            return Err(BridgeError::Declare {
+                exchange: exchange.to_owned(),
+                source,
+            })
+        }
+        Err(DeclareError::Connect(
+            e @ (ConnectError::InvalidUrl { .. } | ConnectError::Tls { .. }),
+        )) => return Err(BridgeError::Amqp(e)),
+        Err(e) => {
+            tracing::warn!(error = %e, exchange, "cannot declare the exchange yet; trying again before the first publish");
+            false
+        }
+    };
     let mut delay = Duration::from_millis(500);
     // The message being published: out of the buffer, so an overflow never drops it (it is
     // tried until the broker confirms it).
