@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/broker.rs"]
+mod broker;
 #[path = "../../../tests/common/fedmsg_peer.rs"]
 mod peer;
 
@@ -17,16 +19,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fedmsg::zeromq::{Publisher, Settle};
-use lapin::options::{
-    BasicGetOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
-};
+use lapin::options::{BasicGetOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use peer::{json_lines, Running, Site};
 use serde_json::{json, Value};
 
-const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2F";
+use broker::AMQP_URL;
 
 fn rabbitmqctl(args: &[&str]) {
     let out = Command::new("rabbitmqctl").args(args).output().unwrap();
@@ -46,25 +44,9 @@ impl Drop for Restart {
     }
 }
 
-async fn channel() -> (Connection, lapin::Channel) {
-    let start = Instant::now();
-    loop {
-        match Connection::connect(AMQP_URL, ConnectionProperties::default()).await {
-            Ok(conn) => {
-                let ch = conn.create_channel().await.unwrap();
-                return (conn, ch);
-            }
-            Err(e) => {
-                assert!(start.elapsed() < Duration::from_secs(60), "{e}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    }
-}
-
 /// Takes every message waiting in `queue`: the `n` of each body.
 async fn drain(queue: &str) -> Vec<Value> {
-    let (conn, ch) = channel().await;
+    let (conn, ch) = broker::channel().await;
     let mut out = Vec::new();
     while let Some(m) = ch
         .basic_get(queue.into(), BasicGetOptions { no_ack: true })
@@ -84,38 +66,9 @@ async fn zmq_to_amqp_after_a_broker_restart_publishes_and_reports_what_it_lost()
     let exchange = format!("zmq.topic.restart{}", std::process::id());
     let queue = format!("bridge-restart-{}", std::process::id());
     {
-        let (conn, ch) = channel().await;
-        ch.exchange_declare(
-            exchange.as_str().into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
         // Durable, so what was published before the restart is still there after it.
-        ch.queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-        ch.queue_bind(
-            queue.as_str().into(),
-            exchange.as_str().into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+        let (conn, ch) = broker::channel().await;
+        broker::topic_queue(&ch, &exchange, &queue, true, &["#"]).await;
         let _ = conn.close(200, "bye".into()).await;
     }
     let fm_conf = site.file(
@@ -167,7 +120,7 @@ async fn zmq_to_amqp_after_a_broker_restart_publishes_and_reports_what_it_lost()
         async move {
             let start = Instant::now();
             loop {
-                let (conn, ch) = channel().await;
+                let (conn, ch) = broker::channel().await;
                 let q = ch
                     .queue_declare(
                         queue.as_str().into(),
@@ -243,12 +196,7 @@ async fn zmq_to_amqp_after_a_broker_restart_publishes_and_reports_what_it_lost()
         "each loss is logged: {stderr}"
     );
 
-    let (conn, ch) = channel().await;
-    let _ = ch
-        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-        .await;
-    let _ = ch
-        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-        .await;
+    let (conn, ch) = broker::channel().await;
+    broker::cleanup(&ch, Some(&exchange), &[&queue]).await;
     let _ = conn.close(200, "bye".into()).await;
 }

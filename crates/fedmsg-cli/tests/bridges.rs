@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/broker.rs"]
+mod broker;
 #[path = "../../../tests/common/fedmsg_peer.rs"]
 mod peer;
 #[allow(dead_code)]
@@ -26,16 +28,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use lapin::options::{
-    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
-    QueueDeleteOptions,
-};
+use lapin::options::ExchangeDeclareOptions;
 use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
+use lapin::ExchangeKind;
 use peer::{free_port, json_lines, root, Pki, Running, Site};
 use serde_json::{json, Value};
 
-const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2F";
+use broker::AMQP_URL;
 const WAIT: Duration = Duration::from_secs(60);
 
 fn unique(prefix: &str) -> String {
@@ -87,62 +86,6 @@ fn bodhi_repo() -> PathBuf {
         dir
     })
     .clone()
-}
-
-async fn amqp() -> (Connection, lapin::Channel) {
-    let conn = Connection::connect(AMQP_URL, ConnectionProperties::default())
-        .await
-        .unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    (conn, ch)
-}
-
-/// Declares the durable topic exchange `exchange` and a queue bound to it with `keys`.
-async fn queue_on(ch: &lapin::Channel, exchange: &str, queue: &str, keys: &[&str]) {
-    if !exchange.starts_with("amq.") {
-        ch.exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    }
-    ch.queue_declare(
-        queue.into(),
-        QueueDeclareOptions::default(),
-        FieldTable::default(),
-    )
-    .await
-    .unwrap();
-    for k in keys {
-        ch.queue_bind(
-            queue.into(),
-            exchange.into(),
-            (*k).into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    }
-}
-
-async fn cleanup(ch: &lapin::Channel, exchange: Option<&str>, queues: &[&str]) {
-    for q in queues {
-        let _ = ch
-            .queue_delete((*q).into(), QueueDeleteOptions::default())
-            .await;
-    }
-    if let Some(x) = exchange {
-        let _ = ch
-            .exchange_delete(x.into(), ExchangeDeleteOptions::default())
-            .await;
-    }
 }
 
 /// Python `fedmsg.publish` (bound as `bodhi.host`, 2 s `post_init_sleep`) of
@@ -212,8 +155,8 @@ async fn python_fedmsg_to_python_fedora_messaging_through_zmq_to_amqp() {
     let site = Site::new("z2a", "");
     let exchange = unique("zmq.topic.test");
     let queue = unique("z2a-q");
-    let (_conn, ch) = amqp().await;
-    queue_on(&ch, &exchange, &queue, &["#"]).await;
+    let (_conn, ch) = broker::channel().await;
+    broker::topic_queue(&ch, &exchange, &queue, false, &["#"]).await;
     let fm_conf = amqp_config(&site, "");
     let repo = bodhi_repo();
 
@@ -291,7 +234,7 @@ async fn python_fedmsg_to_python_fedora_messaging_through_zmq_to_amqp() {
         &json_lines(&stdout.lines().map(str::to_owned).collect::<Vec<_>>())[0]["zmq_to_amqp"];
     assert_eq!(stats["published"], cases.len(), "{stdout}\n{stderr}");
     assert_eq!(stats["typed"], 2, "{stdout}");
-    cleanup(&ch, Some(&exchange), &[&queue]).await;
+    broker::cleanup(&ch, Some(&exchange), &[&queue]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -521,15 +464,15 @@ async fn both_bridges_loop_free_and_verify_missing_reports_the_stopped_side() {
         "{}",
         reports.last_counts
     );
-    let (_conn, ch) = amqp().await;
-    cleanup(&ch, Some(&exchange), &[]).await;
+    let (_conn, ch) = broker::channel().await;
+    broker::cleanup(&ch, Some(&exchange), &[]).await;
 }
 
 #[tokio::test]
 async fn an_exchange_the_broker_refuses_to_declare_stops_the_bridge_at_start() {
     let site = Site::new("refused", "");
     let exchange = unique("zmq.topic.fanout");
-    let (_conn, ch) = amqp().await;
+    let (_conn, ch) = broker::channel().await;
     // The same name as a fanout exchange: declaring it as a topic exchange is refused.
     ch.exchange_declare(
         exchange.as_str().into(),
@@ -552,5 +495,5 @@ async fn an_exchange_the_broker_refuses_to_declare_stops_the_bridge_at_start() {
         stderr.contains("refused to declare the exchange") && stderr.contains(&exchange),
         "{stderr}"
     );
-    cleanup(&ch, Some(&exchange), &[]).await;
+    broker::cleanup(&ch, Some(&exchange), &[]).await;
 }
