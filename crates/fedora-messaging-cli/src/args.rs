@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use fedora_messaging::datagrepper::DEFAULT_URL;
 
 /// Publish, consume and record Fedora messages on an AMQP broker, with the commands, options, file
 /// format and exit codes of Python's fedora-messaging CLI.
@@ -60,6 +62,34 @@ pub(crate) enum Command {
     /// that was acked. Exit codes as for `consume`.
     #[command(verbatim_doc_comment)]
     Record(RecordArgs),
+    /// Publish again messages from datagrepper, Fedora's archive of the bus.
+    ///
+    /// With MESSAGE_ID, as Python's `replay`: the message is fetched
+    /// (GET URL/v2/id?id=MESSAGE_ID&is_raw=true) and published with its id, headers and sent-at,
+    /// without topic_prefix (its topic is complete). With --since, every message of a time window
+    /// (and of the filters given: kinds combine, values of one kind are alternatives) is fetched
+    /// page by page, oldest first, and published in that order, each confirmed before the next;
+    /// a progress bar shows on a terminal, and a summary at the end. If it stops early (Ctrl-C,
+    /// datagrepper unreachable after retries, a message not confirmed), the summary is followed by
+    /// the command that resumes where it stopped: --since the last message published, with --skip
+    /// for those already published at that time, so nothing is published twice.
+    /// With --dry-run nothing is published: the messages are printed as `record` lines, which
+    /// `publish` can send later.
+    /// Exit codes: 0 all published; 1 datagrepper error (as Python: "Failed to retrieve message
+    /// from Datagrepper: ..."); 111 timed out (the broker did not confirm); 121 the broker returned
+    /// or refused a message; 130 interrupted; 2 usage error.
+    #[command(verbatim_doc_comment)]
+    Replay(ReplayArgs),
+    /// Run one archived message through a handler, with no broker involved.
+    ///
+    /// The message is fetched from datagrepper as by `replay`. With --exec, CMD runs once as it
+    /// would for `consume --exec` (the message as a JSON line on its standard input, the same
+    /// environment), and its exit status is this command's; a line on standard error says what a
+    /// consumer would have done (0 ack, 75 requeue, 65 drop, 99 halt, any other a failure).
+    /// Without --exec the message is printed, as `consume` prints it.
+    /// Exit codes: the command's; 1 datagrepper error; 2 usage error (e.g. not a UUID).
+    #[command(verbatim_doc_comment)]
+    Reconsume(ReconsumeArgs),
     /// Generate typed Rust message structs from a schema repo (what build.rs does).
     ///
     /// SCHEMA_DIR holds one folder per application: its JSON Schema files and a messages.toml
@@ -146,7 +176,7 @@ pub(crate) struct PublishArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) exchange: Option<String>,
     /// Seconds to wait for the broker's confirm of each message (a positive, finite number).
-    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = positive_seconds, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DEFAULT_CONFIRM_TIMEOUT, value_name = "SECONDS", value_parser = positive_seconds, allow_hyphen_values = true)]
     pub(crate) timeout: f64,
 }
 
@@ -159,6 +189,70 @@ pub(crate) struct RecordArgs {
     pub(crate) limit: Option<u64>,
     #[command(flatten)]
     pub(crate) common: ConsumeOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The id of the message to replay (or --since for a time window).
+    #[arg(
+        value_name = "MESSAGE_ID",
+        required_unless_present = "since",
+        conflicts_with = "since"
+    )]
+    pub(crate) message_id: Option<String>,
+    /// The datagrepper to fetch from.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
+    pub(crate) datagrepper_url: String,
+    /// Replay every message sent at or after TIME: ISO-8601 (UTC when no offset is given), a
+    /// date, or seconds since the epoch.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) since: Option<DateTime<Utc>>,
+    /// ... and at or before TIME (default: when the command starts).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "since")]
+    pub(crate) until: Option<DateTime<Utc>>,
+    /// Only messages on this topic (repeatable).
+    #[arg(long = "topic", value_name = "TOPIC", requires = "since")]
+    pub(crate) topics: Vec<String>,
+    /// Only messages of this category, the application part of the topic (repeatable).
+    #[arg(long = "category", value_name = "NAME", requires = "since")]
+    pub(crate) categories: Vec<String>,
+    /// Only messages about this user (repeatable).
+    #[arg(long = "user", value_name = "NAME", requires = "since")]
+    pub(crate) users: Vec<String>,
+    /// Only messages about this package (repeatable).
+    #[arg(long = "package", value_name = "NAME", requires = "since")]
+    pub(crate) packages: Vec<String>,
+    /// Only messages whose body contains TEXT (datagrepper wants --topic or --category with it).
+    #[arg(long = "contains", value_name = "TEXT", requires = "since")]
+    pub(crate) contains: Vec<String>,
+    /// Do not publish the message with this id (repeatable; the resume command uses it).
+    #[arg(long = "skip", value_name = "ID", requires = "since")]
+    pub(crate) skip: Vec<String>,
+    /// Publish nothing: print the messages as `record` lines on standard output.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The exchange to publish to (default: publish_exchange from the config).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) to_exchange: Option<String>,
+    /// Seconds to wait for the broker's confirm of each message (a positive, finite number).
+    #[arg(long, default_value_t = DEFAULT_CONFIRM_TIMEOUT, value_name = "SECONDS", value_parser = positive_seconds, allow_hyphen_values = true)]
+    pub(crate) timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReconsumeArgs {
+    /// The id of the message (a UUID).
+    #[arg(value_name = "MESSAGE_ID", value_parser = parse_uuid)]
+    pub(crate) message_id: String,
+    /// The datagrepper to fetch from.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
+    pub(crate) datagrepper_url: String,
+    /// Run CMD (through `sh -c`) with the message, as `consume --exec` does.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) exec: Option<String>,
+    /// Print the message as one JSON line (the `record` format) instead of Python's long form.
+    #[arg(long, conflicts_with = "exec")]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +317,9 @@ pub(crate) enum CompatFormat {
     Github,
 }
 
+/// Seconds `publish` and `replay` wait for a confirm by default.
+pub(crate) const DEFAULT_CONFIRM_TIMEOUT: f64 = 30.0;
+
 /// A number of seconds: finite and above zero. NaN, infinities, zero and negative values are usage
 /// errors (exit 2) that clap reports with the option's name.
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -242,9 +339,76 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     Ok(secs)
 }
 
+/// A point in time: RFC 3339 / ISO-8601 with an offset, without one (UTC, as datagrepper reads
+/// it), a date (its midnight UTC), or seconds since the epoch.
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    if let Ok(secs) = text.parse::<f64>() {
+        if secs.is_finite() {
+            // Microseconds, datagrepper's precision.
+            #[allow(clippy::cast_possible_truncation)]
+            let micros = (secs * 1e6).round() as i64;
+            if let Some(t) = DateTime::from_timestamp_micros(micros) {
+                return Ok(t);
+            }
+        }
+    }
+    Err(format!(
+        "{text:?} is not a time: use ISO-8601 (2026-12-01T10:00:00Z), a date (2026-12-01) or \
+         seconds since the epoch"
+    ))
+}
+
+/// A message id that must be a UUID, as Python's `reconsume` wants it.
+fn parse_uuid(text: &str) -> Result<String, String> {
+    uuid::Uuid::parse_str(text)
+        .map(|_| text.to_owned())
+        .map_err(|_| format!("{text:?} is not a valid UUID"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::positive_seconds;
+    use super::{parse_time, parse_uuid, positive_seconds};
+
+    #[test]
+    fn times_in_every_form_datagrepper_takes() {
+        let t = |s: &str| parse_time(s).map(|t| t.to_rfc3339());
+        let noon = Ok("2026-12-01T12:00:00+00:00".to_string());
+        assert_eq!(t("2026-12-01T12:00:00Z"), noon);
+        assert_eq!(t("2026-12-01T13:00:00+01:00"), noon);
+        assert_eq!(t("2026-12-01T12:00:00"), noon, "no offset: UTC");
+        assert_eq!(t("2026-12-01 12:00:00"), noon);
+        assert_eq!(t("1796126400"), noon, "epoch seconds");
+        assert_eq!(
+            t("1796126400.000001"),
+            Ok("2026-12-01T12:00:00.000001+00:00".to_string())
+        );
+        assert_eq!(t("2026-12-01"), Ok("2026-12-01T00:00:00+00:00".to_string()));
+        for bad in ["yesterday", "", "2026-13-01", "NaN", "1e300"] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reconsume_ids_are_uuids() {
+        assert!(parse_uuid("6b4f8d6c-6c1f-4c54-8a1f-5e4f9e6b0f2a").is_ok());
+        assert!(parse_uuid("2024-6b4f8d6c").is_err());
+    }
 
     #[test]
     fn seconds_must_be_positive_and_finite() {

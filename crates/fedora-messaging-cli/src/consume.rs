@@ -2,22 +2,16 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fedora_messaging::amqp::config::Config;
 use fedora_messaging::amqp::consume::{ConsumeError, Consumer, HandlerError, Received, Stopped};
-use fedora_messaging::lines;
+use fedora_messaging::{lines, Envelope};
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::io::AsyncWriteExt;
 
 use crate::args::{ConsumeArgs, ConsumeOptions, RecordArgs};
-
-/// `--exec` exit statuses (sysexits.h where one fits).
-const EXEC_NACK: i32 = 75;
-const EXEC_DROP: i32 = 65;
-const EXEC_HALT: i32 = 99;
+use crate::exec;
 
 /// Applies the options as Python does: each one overrides every binding.
 fn apply(mut config: Config, o: &ConsumeOptions) -> Result<Config, String> {
@@ -82,22 +76,17 @@ pub(crate) async fn consume(config: Config, args: ConsumeArgs) -> i32 {
         Some(cmd) => {
             let cmd = Arc::new(cmd);
             consumer
-                .run(move |m: Received| run_command(Arc::clone(&cmd), m))
+                .run(move |m: Received| {
+                    let cmd = Arc::clone(&cmd);
+                    async move { exec::run(&cmd, m.envelope()).await }
+                })
                 .await
         }
         None => {
             let json = args.json;
             consumer
                 .run(move |m: Received| async move {
-                    let env = m.envelope();
-                    let text = if json {
-                        lines::dumps(env)
-                    } else {
-                        format!("{}\n\n", env.long_form())
-                    };
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(text.as_bytes())?;
-                    out.flush()?;
+                    print_message(m.envelope(), json)?;
                     Ok(())
                 })
                 .await
@@ -106,37 +95,16 @@ pub(crate) async fn consume(config: Config, args: ConsumeArgs) -> i32 {
     exit_code(result)
 }
 
-async fn run_command(cmd: Arc<String>, m: Received) -> Result<(), HandlerError> {
-    let env = m.envelope();
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd.as_str())
-        .env("FEDORA_MESSAGING_TOPIC", &env.topic)
-        .env("FEDORA_MESSAGING_ID", env.id.as_deref().unwrap_or(""))
-        .env("FEDORA_MESSAGING_SCHEMA", env.schema_name().unwrap_or(""))
-        .stdin(Stdio::piped())
-        .spawn()?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input closes the pipe early; that is not a failure.
-        let _ = stdin.write_all(lines::dumps(env).as_bytes()).await;
-    }
-    let status = child.wait().await?;
-    match status.code() {
-        Some(0) => Ok(()),
-        Some(EXEC_NACK) => Err(HandlerError::Nack),
-        Some(EXEC_DROP) => Err(HandlerError::Drop),
-        Some(EXEC_HALT) => Err(HandlerError::Halt {
-            exit_code: 0,
-            requeue: false,
-        }),
-        _ => Err(HandlerError::Failed(
-            format!(
-                "`{cmd}` failed ({status}) for message {}",
-                env.id.as_deref().unwrap_or("?")
-            )
-            .into(),
-        )),
-    }
+/// Prints a message as `consume` does: Python's long form, or one `record` line.
+pub(crate) fn print_message(env: &Envelope, json: bool) -> std::io::Result<()> {
+    let text = if json {
+        lines::dumps(env)
+    } else {
+        format!("{}\n\n", env.long_form())
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 pub(crate) async fn record(config: Config, args: RecordArgs) -> i32 {

@@ -3,8 +3,11 @@
 mod args;
 mod compat;
 mod consume;
+mod exec;
 mod generate;
 mod publish;
+mod reconsume;
+mod replay;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,49 +38,56 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    // The contract commands need neither a config nor a broker.
-    match cli.command {
+    // The contract commands need neither a config nor a broker; reconsume needs no broker.
+    let command = match cli.command {
         Command::Generate(a) => return exit(generate::generate(&a)),
         Command::Validate(a) => return exit(validate::validate(&a)),
         Command::Compat(a) => return exit(compat::compat(&a)),
-        _ => {}
-    }
-    let config = match load_config(&cli) {
+        Command::Reconsume(a) => return block_on(reconsume::reconsume(a)),
+        other => other,
+    };
+    let conf = cli.conf;
+    let config = match load_config(conf.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Error: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("Error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let code = runtime.block_on(async move {
-        match cli.command {
+    block_on(async move {
+        match command {
             Command::Consume(a) => consume::consume(config, a).await,
             Command::Record(a) => consume::record(config, a).await,
             Command::Publish(a) => publish::publish(config, a).await,
+            Command::Replay(a) => replay::replay(config, conf.as_deref(), a).await,
             Command::Completions { .. }
             | Command::Generate(_)
             | Command::Validate(_)
-            | Command::Compat(_) => {
+            | Command::Compat(_)
+            | Command::Reconsume(_) => {
                 unreachable!("handled above")
             }
         }
-    });
-    exit(code)
+    })
+}
+
+/// Runs a command on a multi-threaded runtime; its result is the exit code.
+fn block_on(command: impl std::future::Future<Output = i32>) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => exit(runtime.block_on(command)),
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-fn load_config(cli: &Cli) -> Result<Config, String> {
-    match &cli.conf {
+fn load_config(conf: Option<&std::path::Path>) -> Result<Config, String> {
+    match conf {
         Some(path) if !path.is_file() => Err(format!(
             "Invalid value for '--conf': {} is not a file",
             path.display()

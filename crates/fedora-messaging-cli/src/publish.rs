@@ -14,6 +14,16 @@ const EXIT_TIMEOUT: i32 = 111;
 /// Python's exit code for a returned or refused message (EREMOTEIO).
 const EXIT_RETURNED: i32 = 121;
 
+/// The exit code for a message that was not published, as Python's `publish` command has them.
+pub(crate) fn exit_code(e: &PublishError) -> i32 {
+    match e {
+        PublishError::Timeout { .. } => EXIT_TIMEOUT,
+        PublishError::Returned { .. } | PublishError::Forbidden { .. } => EXIT_RETURNED,
+        PublishError::Validation(_) => 2,
+        _ => 1,
+    }
+}
+
 pub(crate) async fn publish(config: Config, args: PublishArgs) -> i32 {
     let name = args.file.display().to_string();
     let reader: Box<dyn BufRead> = if name == "-" {
@@ -52,12 +62,7 @@ pub(crate) async fn publish(config: Config, args: PublishArgs) -> i32 {
                 envelopes.len(),
                 env.topic
             );
-            return match e {
-                PublishError::Timeout { .. } => EXIT_TIMEOUT,
-                PublishError::Returned { .. } | PublishError::Forbidden { .. } => EXIT_RETURNED,
-                PublishError::Validation(_) => 2,
-                _ => 1,
-            };
+            return exit_code(&e);
         }
     }
     publisher.close().await;

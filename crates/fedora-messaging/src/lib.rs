@@ -103,6 +103,9 @@ pub mod accessor;
 #[cfg(feature = "amqp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
 pub mod amqp;
+#[cfg(feature = "datagrepper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "datagrepper")))]
+pub mod datagrepper;
 pub mod envelope;
 pub mod error;
 pub mod headers;
