@@ -173,7 +173,10 @@ fn config(dir: &Path, exchange: &str) -> PathBuf {
     let path = dir.join(format!("{exchange}.toml"));
     std::fs::write(
         &path,
-        format!("amqp_url = \"{AMQP_URL}\"\npublish_exchange = \"{exchange}\"\n"),
+        // The archived topic is complete: replay forgets topic_prefix (Python too).
+        format!(
+            "amqp_url = \"{AMQP_URL}\"\npublish_exchange = \"{exchange}\"\ntopic_prefix = \"not.applied\"\n"
+        ),
     )
     .unwrap();
     path
