@@ -31,7 +31,13 @@ impl Datagrepper {
     /// A new, empty archive, served.
     pub(crate) fn start() -> Self {
         let python = venv();
-        let db = format!("dg_{}", uuid::Uuid::new_v4().simple());
+        drop_abandoned_databases();
+        // The owner's pid in the name: a later run drops it if this process was killed.
+        let db = format!(
+            "dg_{}_{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
         psql(&format!("CREATE DATABASE {db}"));
         let dir = std::env::temp_dir().join(&db);
         std::fs::create_dir_all(&dir).unwrap();
@@ -153,6 +159,26 @@ impl Drop for Datagrepper {
             .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Drops the databases of test processes that are gone (killed before their `Drop` ran).
+fn drop_abandoned_databases() {
+    let names = run(Command::new("psql")
+        .args([
+            "-h", PG_HOST, "-U", "postgres", "-d", "postgres", "-At", "-c",
+        ])
+        .arg("SELECT datname FROM pg_database WHERE datname LIKE 'dg\\_%'"));
+    for name in names.lines() {
+        let owner = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = Command::new("psql")
+                .args([
+                    "-h", PG_HOST, "-U", "postgres", "-d", "postgres", "-q", "-c",
+                ])
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .output();
+        }
     }
 }
 
