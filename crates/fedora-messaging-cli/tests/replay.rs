@@ -199,6 +199,7 @@ async fn replay_and_reconsume_against_the_real_datagrepper() {
     an_unknown_id_publishes_nothing_and_says_what_python_says(&server, &dir).await;
     reconsume_runs_the_handler_once_without_a_broker(&server, &messages).await;
     a_window_and_topics_select_exactly_their_messages(&server, &messages, &dir).await;
+    an_interrupted_replay_says_where_to_resume(&server, &messages, &dir).await;
     a_replay_cut_short_resumes_without_duplicates(&server, &messages, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -440,20 +441,46 @@ async fn a_window_and_topics_select_exactly_their_messages(
     broker.delete().await;
 }
 
+/// What the relay below does once it has passed its connections.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Stops the real datagrepper and stops listening: what a client sees when the archive's
+    /// host goes down in the middle of a replay.
+    Stop,
+    /// Holds the next request unanswered, and says so on the channel.
+    Stall,
+}
+
 /// A TCP relay to datagrepper that passes `pass` connections (the flask server answers one
-/// request per connection), then, at the next request, stops the real datagrepper and stops
-/// listening: what a client sees when the archive's host goes down in the middle of a replay.
-fn relay_that_stops(server: Arc<Mutex<Datagrepper>>, pass: usize) -> String {
+/// request per connection), then does `then` at the next request.
+fn relay(
+    server: Arc<Mutex<Datagrepper>>,
+    pass: usize,
+    then: Then,
+) -> (String, std::sync::mpsc::Receiver<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let upstream = url_addr(&server.lock().unwrap().url);
+    let (stalled, stall_seen) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for (n, client) in listener.incoming().enumerate() {
             let client = client.unwrap();
             if n >= pass {
-                server.lock().unwrap().stop();
-                drop(client);
-                return; // and the listener with it
+                match then {
+                    Then::Stop => {
+                        server.lock().unwrap().stop();
+                        drop(client);
+                        return; // and the listener with it
+                    }
+                    Then::Stall => {
+                        let _ = stalled.send(());
+                        std::thread::spawn(move || {
+                            std::thread::sleep(std::time::Duration::from_secs(60));
+                            drop(client);
+                        });
+                        continue;
+                    }
+                }
             }
             let up = TcpStream::connect(&upstream).unwrap();
             let (mut c2, u2) = (client.try_clone().unwrap(), up.try_clone().unwrap());
@@ -467,11 +494,59 @@ fn relay_that_stops(server: Arc<Mutex<Datagrepper>>, pass: usize) -> String {
             let _ = a.join();
         }
     });
-    url
+    (url, stall_seen)
 }
 
 fn url_addr(url: &str) -> String {
     url.trim_start_matches("http://").to_owned()
+}
+
+async fn an_interrupted_replay_says_where_to_resume(
+    server: &Arc<Mutex<Datagrepper>>,
+    messages: &[Envelope],
+    dir: &Path,
+) {
+    let broker = Broker::new().await;
+    let conf = config(dir, &broker.exchange);
+    // The third page does not come; Ctrl-C while it is awaited.
+    let (relay, stalled) = relay(Arc::clone(server), 2, Then::Stall);
+    let child = ours()
+        .arg("--conf")
+        .arg(&conf)
+        .args(["replay", "--datagrepper-url", &relay])
+        .args([
+            "--since",
+            &iso(start()),
+            "--until",
+            &iso(start() + Duration::hours(1)),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    stalled
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the third page asked for");
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert_eq!(
+        line_of(&out, "replay:"),
+        "replay: fetched 200, published 200, skipped 0, failed 0"
+    );
+    line_of(&out, "Interrupted.");
+    let resume = line_of(&out, "To resume: ");
+    assert!(
+        resume.contains("--since 2026-11-29T12:03:18.000000Z "),
+        "{resume}"
+    );
+    for m in &messages[198..=199] {
+        assert!(resume.contains(m.id.as_deref().unwrap()), "{resume}");
+    }
+    assert_eq!(broker.drain().await.len(), 200);
+    broker.delete().await;
 }
 
 async fn a_replay_cut_short_resumes_without_duplicates(
@@ -483,7 +558,7 @@ async fn a_replay_cut_short_resumes_without_duplicates(
     let conf = config(dir, &broker.exchange);
     let direct = url(server);
     // Pages of 100: the first two pass, datagrepper is gone when the third is asked for.
-    let relay = relay_that_stops(Arc::clone(server), 2);
+    let (relay, _) = relay(Arc::clone(server), 2, Then::Stop);
     let out = ours()
         .arg("--conf")
         .arg(&conf)
