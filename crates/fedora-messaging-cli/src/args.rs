@@ -126,6 +126,25 @@ pub(crate) enum Command {
     /// Exit codes: 0 compatible; 1 breaking changes; 2 a version cannot be read.
     #[command(verbatim_doc_comment)]
     Compat(CompatArgs),
+    /// Write a browsable catalog of a schema repo: a static site of plain files.
+    ///
+    /// index.html lists every message (topic, schema name, application, severity, deprecated or
+    /// not, summary) with a filter box; each message has a page with its topic, headers, body
+    /// fields, an example body (the schema's own, or one made from it; always valid), the Rust
+    /// type, its history in git with the compat checker's verdicts, and the raw JSON Schema.
+    /// Open index.html from disk, or serve the folder.
+    /// Exit codes: 0 written; 2 the schema repo cannot be read or the folder written.
+    #[command(verbatim_doc_comment)]
+    Catalog(CatalogArgs),
+    /// Write the AsyncAPI 3.0 document of a schema repo.
+    ///
+    /// The amq.topic exchange and one channel per topic with its AMQP 0-9-1 bindings, one message
+    /// per schema (headers schema with fedora_messaging_schema as a const, the body schema as
+    /// payload, an example), send and receive operations. YAML, or JSON with --format json or an
+    /// output file ending in .json.
+    /// Exit codes: 0 written; 2 the schema repo cannot be read or the file written.
+    #[command(verbatim_doc_comment)]
+    Asyncapi(AsyncapiArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -266,6 +285,48 @@ pub(crate) struct GenerateArgs {
     /// Write nothing; exit 1 if FILE (-o) differs from what would be generated.
     #[arg(long, requires = "output")]
     pub(crate) check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    /// The schema repo.
+    #[arg(value_name = "SCHEMA_DIR")]
+    pub(crate) schemas: PathBuf,
+    /// The folder to write the site into (made if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) output: PathBuf,
+    /// The site's title.
+    #[arg(long, value_name = "TEXT", default_value = "Fedora message catalog")]
+    pub(crate) title: String,
+    /// Do not read the schemas' history from git.
+    #[arg(long)]
+    pub(crate) no_history: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AsyncapiArgs {
+    /// The schema repo.
+    #[arg(value_name = "SCHEMA_DIR")]
+    pub(crate) schemas: PathBuf,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// yaml or json (default: json for a FILE ending in .json, else yaml).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<DocFormat>,
+    /// info.title of the document.
+    #[arg(long, value_name = "TEXT", default_value = "Fedora message bus")]
+    pub(crate) title: String,
+    /// info.version of the document: the version of the schema repo.
+    #[arg(long = "doc-version", value_name = "VERSION", default_value = "1.0.0")]
+    pub(crate) doc_version: String,
+}
+
+/// `--format` of `asyncapi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DocFormat {
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Args)]

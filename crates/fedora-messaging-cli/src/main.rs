@@ -1,6 +1,7 @@
 //! `fedora-messaging`: the command line of fedora-messaging-rs.
 
 mod args;
+mod catalog;
 mod compat;
 mod consume;
 mod exec;
@@ -43,6 +44,8 @@ fn main() -> ExitCode {
         Command::Generate(a) => return exit(generate::generate(&a)),
         Command::Validate(a) => return exit(validate::validate(&a)),
         Command::Compat(a) => return exit(compat::compat(&a)),
+        Command::Catalog(a) => return exit(catalog::catalog(&a)),
+        Command::Asyncapi(a) => return exit(catalog::asyncapi(&a)),
         Command::Reconsume(a) => return block_on(reconsume::reconsume(a)),
         other => other,
     };
@@ -64,6 +67,8 @@ fn main() -> ExitCode {
             | Command::Generate(_)
             | Command::Validate(_)
             | Command::Compat(_)
+            | Command::Catalog(_)
+            | Command::Asyncapi(_)
             | Command::Reconsume(_) => {
                 unreachable!("handled above")
             }
