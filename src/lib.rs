@@ -49,6 +49,7 @@ pub mod book {
         Cli = "cli.md",
         Testing = "testing.md",
         Compatibility = "compatibility.md",
+        Catalog = "catalog.md",
         Migrating = "migrating.md",
         Interoperability = "interoperability.md",
         Performance = "performance.md",

@@ -53,6 +53,10 @@ fn help_documents_every_command_and_exit_code() {
         "record",
         "generate",
         "validate",
+        "replay",
+        "reconsume",
+        "catalog",
+        "asyncapi",
         "completions",
     ] {
         assert!(help.contains(cmd), "{help}");
@@ -66,6 +70,74 @@ fn help_documents_every_command_and_exit_code() {
         publish.contains("111") && publish.contains("121"),
         "{publish}"
     );
+}
+
+#[test]
+fn asyncapi_and_catalog_of_the_project_schemas() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+    let out = bin()
+        .args(["asyncapi", "--format", "json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    let messages = doc["components"]["messages"].as_object().unwrap();
+    assert_eq!(messages.len(), 8);
+    assert_eq!(
+        messages["demo_build_complete_v1"]["headers"]["properties"]["fedora_messaging_schema"]
+            ["const"],
+        "demo.build.complete.v1"
+    );
+    // YAML by default, and for a file not ending in .json.
+    let dir = tmp();
+    let yaml = dir.join("bus.yaml");
+    let status = bin()
+        .arg("asyncapi")
+        .arg(&root)
+        .arg("-o")
+        .arg(&yaml)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(&yaml)
+        .unwrap()
+        .starts_with("\"asyncapi\": \"3.0.0\"\n"));
+
+    let site = dir.join("site");
+    let out = bin()
+        .arg("catalog")
+        .arg(&root)
+        .arg("-o")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("catalog: 8 messages"));
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert_eq!(index.matches("<tr data-search=").count(), 8);
+    assert!(site.join("messages/koji_tag_v1.html").is_file());
+
+    // A folder that is not a schema repo: exit 2, naming what is wrong.
+    let bad = dir.join("bad");
+    std::fs::create_dir_all(bad.join("app")).unwrap();
+    std::fs::write(bad.join("app/messages.toml"), "[[message]]\nschema = 1\n").unwrap();
+    for cmd in ["asyncapi", "catalog"] {
+        let out = bin()
+            .arg(cmd)
+            .arg(&bad)
+            .args(["-o"])
+            .arg(dir.join("x"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert!(
+            text(&out.stderr).contains("messages.toml"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]
