@@ -5,7 +5,8 @@
 //! - each AsyncAPI document, as YAML and as JSON, parses with the official parser
 //!   (`@asyncapi/parser` from npm) with zero errors;
 //! - each catalog, opened in the system's Chromium (driven by playwright-core): every page loads
-//!   with no console error, every link resolves, typing in the filter box narrows the index; a
+//!   with no console error and no WCAG 2.1 A/AA violation found by axe-core, every link
+//!   resolves, typing in the filter box narrows the index; a
 //!   screenshot of the index and of a message page lands in `target/catalog/screenshots/`;
 //! - every example body the pages show validates against its schema.
 
@@ -199,6 +200,7 @@ fn check_catalog(
     );
     let r: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(r["problems"], serde_json::json!([]), "{r}");
+    assert_eq!(r["accessibility"], serde_json::json!([]), "{r}");
     assert_eq!(r["pages"], count + 1, "{r}");
     assert_eq!(r["filter"]["before"], count, "{r}");
     assert_eq!(r["filter"]["after"], expected, "{r}");

@@ -2,16 +2,21 @@
 // reader would meet it: every page reached by following links from index.html loads with no
 // console error, no script error and no failed request; every link points at a file that exists
 // and, with a #fragment, at an element of that page; typing in the filter box narrows the index.
+// Every page is also checked by axe (axe-core, the accessibility engine of browsers' developer
+// tools) against WCAG 2.1 A and AA: contrast, labels, headings, table headers, landmarks.
 // Then it takes a screenshot of the index and of one message page.
 //
 // Usage: node browse.mjs SITE_DIR SCREENSHOT_DIR FILTER_TEXT MESSAGE_PAGE
 // Prints one JSON object.
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const [siteDir, shotDir, filterText, messagePage] = process.argv.slice(2);
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const accessibility = [];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,6 +40,13 @@ while (queue.length > 0) {
   seen.add(url);
   await page.goto(url, { waitUntil: "load" });
   ids.set(url, new Set(await page.$$eval("[id]", (es) => es.map((e) => e.id))));
+  // preload off: axe would fetch the stylesheets itself, which file:// forbids.
+  await page.addScriptTag({ path: axePath });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { preload: false, runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.length} element(s), e.g. ${v.nodes[0].target.join(" ")}`);
+  });
+  for (const v of found) accessibility.push(`${url}: ${v}`);
   for (const href of await page.$$eval("a[href]", (as) => as.map((a) => a.href))) {
     links += 1;
     const target = new URL(href);
@@ -62,4 +74,4 @@ await page.screenshot({ path: resolve(shotDir, "catalog-index.png") });
 await page.goto(pathToFileURL(resolve(siteDir, messagePage)).href);
 await page.screenshot({ path: resolve(shotDir, "catalog-message.png"), fullPage: false });
 await browser.close();
-console.log(JSON.stringify({ pages: seen.size, links, problems, filter: { before, after, shown } }));
+console.log(JSON.stringify({ pages: seen.size, links, problems, accessibility, filter: { before, after, shown } }));
