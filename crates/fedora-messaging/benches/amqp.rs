@@ -105,6 +105,66 @@ fn emit(line: serde_json::Value) {
     println!("{line}");
 }
 
+/// What this process's threads (tokio's workers, lapin's I/O thread) have used so far: CPU time
+/// (`/proc/self/task/*/schedstat`, nanoseconds) and context switches (`voluntary_` and
+/// `nonvoluntary_ctxt_switches` of each thread's `status`). Differences of two readings are the
+/// client's cost of the work between them; the broker's is not in it. (Threads that ended between
+/// two readings drop out: none does during a measure here.)
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    cpu_us: f64,
+    switches: f64,
+}
+
+impl Cost {
+    fn now() -> Self {
+        let mut total = Self::default();
+        for task in std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = task.path();
+            if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
+                let ns: f64 = stat
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0.0);
+                total.cpu_us += ns / 1000.0;
+            }
+            if let Ok(status) = std::fs::read_to_string(path.join("status")) {
+                for line in status.lines() {
+                    if line.starts_with("voluntary_ctxt_switches")
+                        || line.starts_with("nonvoluntary_ctxt_switches")
+                    {
+                        total.switches += line
+                            .split_whitespace()
+                            .nth(1)
+                            .and_then(|v| v.parse::<f64>().ok())
+                            .unwrap_or(0.0);
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self {
+            cpu_us: self.cpu_us - before.cpu_us,
+            switches: self.switches - before.switches,
+        }
+    }
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            cpu_us: self.cpu_us + other.cpu_us,
+            switches: self.switches + other.switches,
+        }
+    }
+}
+
 /// Peak resident memory of this process, from `/proc/self/status`, in KiB.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -198,22 +258,27 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
         // during the run weighs on both alike.
         let block = n / BLOCKS;
         let mut spent = [Duration::ZERO; 2];
+        let mut cost = [Cost::default(); 2];
         for b in 0..BLOCKS {
             for turn in 0..2 {
                 let imp = (b + turn) % 2;
                 fresh_queue(&ch).await;
+                let before = Cost::now();
                 spent[imp] += match imp {
                     0 => bare_publish(&ch, block, &traffic, window).await,
                     _ => our_publish(&publisher, &msg, block, window).await,
                 };
+                cost[imp] = cost[imp].add(Cost::now().since(before));
                 let stored = depth(&ch).await as usize;
                 assert_eq!(stored, block, "every confirmed message is in the queue");
             }
         }
-        for (imp, elapsed) in ["bare", "ours"].iter().zip(spent) {
+        for ((imp, elapsed), cost) in ["bare", "ours"].iter().zip(spent).zip(cost) {
+            let n = (block * BLOCKS) as f64;
             emit(json!({
                 "path": path, "impl": imp, "size": size, "n": block * BLOCKS,
-                "in_flight": window, "msgs_per_s": (block * BLOCKS) as f64 / elapsed.as_secs_f64(),
+                "in_flight": window, "msgs_per_s": n / elapsed.as_secs_f64(),
+                "cpu_us_per_msg": cost.cpu_us / n, "switches_per_msg": cost.switches / n,
             }));
         }
     }
@@ -235,6 +300,7 @@ async fn prefill(n: usize, size: usize) {
 
 async fn consume(imp: &str, n: usize, prefetch: u16) {
     let started = Instant::now();
+    let before = Cost::now();
     let first: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
     let count = Arc::new(AtomicUsize::new(0));
     let wrong = Arc::new(AtomicUsize::new(0));
@@ -288,6 +354,7 @@ async fn consume(imp: &str, n: usize, prefetch: u16) {
         }
     }
     let total = started.elapsed();
+    let cost = Cost::now().since(before);
     let steady = first.lock().unwrap().map(|f| f.elapsed()).unwrap_or(total);
     let (conn, ch) = channel().await;
     assert_eq!(depth(&ch).await, 0, "every message was consumed and acked");
@@ -297,6 +364,7 @@ async fn consume(imp: &str, n: usize, prefetch: u16) {
         "msgs_per_s": n as f64 / total.as_secs_f64(),
         "steady_msgs_per_s": (n - 1) as f64 / steady.as_secs_f64(),
         "wrong_type": wrong.load(Ordering::Relaxed),
+        "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
         "peak_rss_kib": peak_rss_kib(),
     }));
 }
