@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "common/datagrepper.rs"]
-mod datagrepper;
+mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -16,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use datagrepper::{archive, Datagrepper};
+use common::datagrepper::{archive, Datagrepper};
 use fedora_messaging::datagrepper::{Client, Error, Search};
 use fedora_messaging::{lines, Envelope};
 use futures_util::StreamExt;

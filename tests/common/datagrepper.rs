@@ -3,6 +3,7 @@
 //!
 //! TimescaleDB, which datanommer's `init(create=True)` wants, is not available from Debian or
 //! PyPI; `datagrepper/schema.py` creates the same tables on plain PostgreSQL (see there).
+//! It sits beside `python.rs` (`mod python` in the including test), whose helpers it uses.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -12,6 +13,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::python::{root, run};
 
 /// The PostgreSQL the tests use (trust authentication).
 const PG_HOST: &str = "127.0.0.1";
@@ -212,30 +215,6 @@ fn get_status(port: u16, path: &str) -> Option<u16> {
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     raw.split(' ').nth(1)?.parse().ok()
-}
-
-/// The project root: the first folder up from the crate under test that holds `Cargo.lock`.
-fn root() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    while !dir.join("Cargo.lock").exists() {
-        assert!(
-            dir.pop(),
-            "no Cargo.lock above {}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-    }
-    dir
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The virtualenv (`target/python/datagrepper-venv`), made on first use and kept between runs.

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub(crate) mod datagrepper;
 pub(crate) mod python;
 pub(crate) mod traffic;
 

@@ -9,6 +9,9 @@
 
 #[path = "../../../tests/common/datagrepper.rs"]
 mod datagrepper;
+#[allow(dead_code)]
+#[path = "../../../tests/common/python.rs"]
+mod python;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -501,6 +504,17 @@ fn url_addr(url: &str) -> String {
     url.trim_start_matches("http://").to_owned()
 }
 
+/// Our replay of the whole archive's window (250 messages, three pages) from `datagrepper`.
+fn whole_window(conf: &Path, datagrepper: &str) -> Command {
+    let mut cmd = ours();
+    cmd.arg("--conf")
+        .arg(conf)
+        .args(["replay", "--datagrepper-url", datagrepper])
+        .args(["--since", &iso(start())])
+        .args(["--until", &iso(start() + Duration::hours(1))]);
+    cmd
+}
+
 async fn an_interrupted_replay_says_where_to_resume(
     server: &Arc<Mutex<Datagrepper>>,
     messages: &[Envelope],
@@ -510,16 +524,7 @@ async fn an_interrupted_replay_says_where_to_resume(
     let conf = config(dir, &broker.exchange);
     // The third page does not come; Ctrl-C while it is awaited.
     let (relay, stalled) = relay(Arc::clone(server), 2, Then::Stall);
-    let child = ours()
-        .arg("--conf")
-        .arg(&conf)
-        .args(["replay", "--datagrepper-url", &relay])
-        .args([
-            "--since",
-            &iso(start()),
-            "--until",
-            &iso(start() + Duration::hours(1)),
-        ])
+    let child = whole_window(&conf, &relay)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -559,18 +564,7 @@ async fn a_replay_cut_short_resumes_without_duplicates(
     let direct = url(server);
     // Pages of 100: the first two pass, datagrepper is gone when the third is asked for.
     let (relay, _) = relay(Arc::clone(server), 2, Then::Stop);
-    let out = ours()
-        .arg("--conf")
-        .arg(&conf)
-        .args(["replay", "--datagrepper-url", &relay])
-        .args([
-            "--since",
-            &iso(start()),
-            "--until",
-            &iso(start() + Duration::hours(1)),
-        ])
-        .output()
-        .unwrap();
+    let out = whole_window(&conf, &relay).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(
         line_of(&out, "replay:"),
