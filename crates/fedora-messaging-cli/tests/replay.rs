@@ -221,6 +221,30 @@ fn python_cli(server: &Arc<Mutex<Datagrepper>>) -> PathBuf {
     server.lock().unwrap().bin().join("fedora-messaging")
 }
 
+/// `replay ID` by our command line, then by Python's, with the same config and datagrepper.
+fn replay_both(
+    server: &Arc<Mutex<Datagrepper>>,
+    conf: &Path,
+    id: &str,
+) -> impl Iterator<Item = (&'static str, Output)> {
+    // Lazily, one command after the other: the caller looks at the broker in between.
+    let (url, conf, id) = (url(server), conf.to_path_buf(), id.to_owned());
+    [
+        ("ours", ours()),
+        ("python", Command::new(python_cli(server))),
+    ]
+    .into_iter()
+    .map(move |(side, mut cmd)| {
+        let out = cmd
+            .arg("--conf")
+            .arg(&conf)
+            .args(["replay", &id, "--datagrepper-url", &url])
+            .output()
+            .unwrap();
+        (side, out)
+    })
+}
+
 async fn one_message_as_python_replays_it(
     server: &Arc<Mutex<Datagrepper>>,
     messages: &[Envelope],
@@ -231,21 +255,15 @@ async fn one_message_as_python_replays_it(
     let original = &messages[5];
     let id = original.id.as_deref().unwrap();
     let mut deliveries = Vec::new();
-    for mut cmd in [ours(), Command::new(python_cli(server))] {
-        let out = cmd
-            .arg("--conf")
-            .arg(&conf)
-            .args(["replay", id, "--datagrepper-url", &url(server)])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{cmd:?}: {}", text(&out.stderr));
+    for (side, out) in replay_both(server, &conf, id) {
+        assert!(out.status.success(), "{side}: {}", text(&out.stderr));
         // Python's logging goes to standard output too, after the line.
         assert_eq!(
             text(&out.stdout).lines().next(),
             Some(format!("Message with ID {id} has been successfully replayed.").as_str())
         );
         let got = broker.drain().await;
-        assert_eq!(got.len(), 1, "{cmd:?}");
+        assert_eq!(got.len(), 1, "{side}");
         deliveries.push(got.into_iter().next().unwrap());
     }
     let (rust, python) = (&deliveries[0], &deliveries[1]);
@@ -266,14 +284,8 @@ async fn an_unknown_id_publishes_nothing_and_says_what_python_says(
     let conf = config(dir, &broker.exchange);
     let id = "00000000-0000-4000-8000-000000000000";
     let mut errors = Vec::new();
-    for mut cmd in [ours(), Command::new(python_cli(server))] {
-        let out = cmd
-            .arg("--conf")
-            .arg(&conf)
-            .args(["replay", id, "--datagrepper-url", &url(server)])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{cmd:?}");
+    for (side, out) in replay_both(server, &conf, id) {
+        assert_eq!(out.status.code(), Some(1), "{side}");
         errors.push(line_of(&out, "Error:"));
     }
     assert_eq!(
