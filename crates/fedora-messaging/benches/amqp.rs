@@ -8,7 +8,7 @@
 //! ```text
 //! cargo bench -p fedora-messaging --bench amqp -- publish N_SEQ N_PIPE SIZE   # sequential, pipelined; ours, bare
 //! cargo bench -p fedora-messaging --bench amqp -- prefill N SIZE      # N valid messages in the consume queue
-//! cargo bench -p fedora-messaging --bench amqp -- consume ours|bare N PREFETCH
+//! cargo bench -p fedora-messaging --bench amqp -- consume ours|bare|amqprs N PREFETCH
 //! ```
 //!
 //! Each measurement is one JSON line on standard output; `scripts/bench-amqp` runs them all next to
@@ -17,160 +17,40 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
+#[path = "support/bare_amqprs.rs"]
+mod bare_amqprs;
 #[path = "support/bench_message.rs"]
 mod bench_message;
+#[path = "support/broker.rs"]
+mod broker;
+#[path = "support/cost.rs"]
+mod cost;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench_message::{message, BenchMessageV1};
-use fedora_messaging::amqp::config::{Config, QueueConfig};
+use broker::{channel, config, depth, emit, fresh_queue, our_publish, prefill, QUEUE, ROUTING_KEY};
+use cost::{peak_rss_kib, Cost};
+use fedora_messaging::amqp::config::QueueConfig;
 use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
 use fedora_messaging::amqp::publish::Publisher;
 use fedora_messaging::amqp::wire;
 use fedora_messaging::{Envelope, Registry};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions,
 };
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel};
 use serde_json::json;
 
-const URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2F";
-/// Routing keys get this prefix (`topic_prefix`), so nothing here reaches the Python baseline's
-/// queues (bound to `bench.#`).
-const PREFIX: &str = "fmrs";
-const ROUTING_KEY: &str = "fmrs.bench.publish";
-const QUEUE: &str = "fmrs_bench";
 /// Confirms in flight in the pipelined runs.
 const WINDOW: usize = 1000;
 /// Publish runs alternate ours and bare in this many blocks.
 const BLOCKS: usize = 6;
-
-fn config(prefetch: u16) -> Config {
-    Config::from_toml(&format!(
-        "amqp_url = \"{URL}\"\ntopic_prefix = \"{PREFIX}\"\n[client_properties]\napp = \"fmrs-bench\"\n\
-         [qos]\nprefetch_size = 0\nprefetch_count = {prefetch}\n"
-    ))
-    .unwrap()
-}
-
-async fn channel() -> (Connection, Channel) {
-    let conn = Connection::connect(URL, ConnectionProperties::default())
-        .await
-        .expect("RabbitMQ on 127.0.0.1:5672 (scripts/rabbitmq starts it)");
-    let ch = conn.create_channel().await.unwrap();
-    (conn, ch)
-}
-
-/// The durable queue every run uses, bound and empty; returns how many messages it held.
-async fn fresh_queue(ch: &Channel) -> u32 {
-    let durable = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
-    ch.queue_declare(QUEUE.into(), durable, FieldTable::default())
-        .await
-        .unwrap();
-    ch.queue_bind(
-        QUEUE.into(),
-        "amq.topic".into(),
-        ROUTING_KEY.into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await
-    .unwrap();
-    ch.queue_purge(QUEUE.into(), QueuePurgeOptions::default())
-        .await
-        .unwrap()
-}
-
-/// Messages waiting in the queue.
-async fn depth(ch: &Channel) -> u32 {
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    ch.queue_declare(QUEUE.into(), passive, FieldTable::default())
-        .await
-        .unwrap()
-        .message_count()
-}
-
-fn emit(line: serde_json::Value) {
-    println!("{line}");
-}
-
-/// What this process's threads (tokio's workers, lapin's I/O thread) have used so far: CPU time
-/// (`/proc/self/task/*/schedstat`, nanoseconds) and context switches (`voluntary_` and
-/// `nonvoluntary_ctxt_switches` of each thread's `status`). Differences of two readings are the
-/// client's cost of the work between them; the broker's is not in it. (Threads that ended between
-/// two readings drop out: none does during a measure here.)
-#[derive(Debug, Clone, Copy, Default)]
-struct Cost {
-    cpu_us: f64,
-    switches: f64,
-}
-
-impl Cost {
-    fn now() -> Self {
-        let mut total = Self::default();
-        for task in std::fs::read_dir("/proc/self/task")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let path = task.path();
-            if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
-                let ns: f64 = stat
-                    .split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0.0);
-                total.cpu_us += ns / 1000.0;
-            }
-            if let Ok(status) = std::fs::read_to_string(path.join("status")) {
-                for line in status.lines() {
-                    if line.starts_with("voluntary_ctxt_switches")
-                        || line.starts_with("nonvoluntary_ctxt_switches")
-                    {
-                        total.switches += line
-                            .split_whitespace()
-                            .nth(1)
-                            .and_then(|v| v.parse::<f64>().ok())
-                            .unwrap_or(0.0);
-                    }
-                }
-            }
-        }
-        total
-    }
-
-    fn since(self, before: Self) -> Self {
-        Self {
-            cpu_us: self.cpu_us - before.cpu_us,
-            switches: self.switches - before.switches,
-        }
-    }
-
-    fn add(self, other: Self) -> Self {
-        Self {
-            cpu_us: self.cpu_us + other.cpu_us,
-            switches: self.switches + other.switches,
-        }
-    }
-}
-
-/// Peak resident memory of this process, from `/proc/self/status`, in KiB.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 /// Bare lapin: `n` times the same bytes (body and properties, headers included, computed once),
 /// one confirm awaited at a time or `window` in flight.
@@ -204,28 +84,6 @@ async fn bare_publish(
     started.elapsed()
 }
 
-/// Ours: `n` typed messages through `Publisher::publish` (envelope, headers, validation, confirm),
-/// `window` at a time.
-async fn our_publish(
-    publisher: &Publisher,
-    msg: &BenchMessageV1,
-    n: usize,
-    window: usize,
-) -> Duration {
-    let started = Instant::now();
-    let mut in_flight = FuturesUnordered::new();
-    for _ in 0..n {
-        in_flight.push(publisher.publish(msg));
-        if in_flight.len() >= window {
-            in_flight.next().await.unwrap().unwrap();
-        }
-    }
-    while let Some(r) = in_flight.next().await {
-        r.unwrap();
-    }
-    started.elapsed()
-}
-
 async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
     let msg = message(size);
     // The same traffic as ours: what one publish of the message puts on the wire.
@@ -240,32 +98,48 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
         body,
         wire::to_basic_properties(&fedora_messaging::amqp::delivery::properties(&env)).unwrap(),
     );
+    let traffic_amqprs = (traffic.0.clone(), bare_amqprs::properties(&env));
     let (conn, ch) = channel().await;
     ch.confirm_select(ConfirmSelectOptions::default())
         .await
         .unwrap();
+    let (conn_rs, ch_rs) = bare_amqprs::channel().await;
+    let mut amqprs = bare_amqprs::ConfirmChannel::new(ch_rs).await;
     let publisher = Publisher::new(config(10));
     publisher.connect().await.unwrap();
-    // Warm-up, not measured: connections, channels, validators compiled.
+    // Warm-up, not measured: connections, channels, validators compiled. And the check that the
+    // three send the same message: what the broker stored from each is compared.
     fresh_queue(&ch).await;
+    bare_publish(&ch, 1, &traffic, 1).await;
+    amqprs.publish(1, ROUTING_KEY, &traffic_amqprs, 1).await;
+    our_publish(&publisher, &msg, 1, 1).await;
+    let stored: Vec<_> = futures_util::future::join_all((0..3).map(|_| stored_message(&ch))).await;
+    assert_eq!(stored[0], stored[1], "amqprs sends what lapin sends");
+    assert_eq!(stored[0].1, stored[2].1, "ours sends the same body");
     bare_publish(&ch, 20, &traffic, 1).await;
+    amqprs.publish(20, ROUTING_KEY, &traffic_amqprs, 1).await;
     our_publish(&publisher, &msg, 20, 1).await;
     for (path, n, window) in [
         ("publish-sequential", n_sequential, 1),
         ("publish-pipelined", n_pipelined, WINDOW),
     ] {
         // Interleaved blocks, each side first in turn, so that whatever else the machine does
-        // during the run weighs on both alike.
+        // during the run weighs on all alike.
         let block = n / BLOCKS;
-        let mut spent = [Duration::ZERO; 2];
-        let mut cost = [Cost::default(); 2];
+        let mut spent = [Duration::ZERO; 3];
+        let mut cost = [Cost::default(); 3];
         for b in 0..BLOCKS {
-            for turn in 0..2 {
-                let imp = (b + turn) % 2;
+            for turn in 0..3 {
+                let imp = (b + turn) % 3;
                 fresh_queue(&ch).await;
                 let before = Cost::now();
                 spent[imp] += match imp {
                     0 => bare_publish(&ch, block, &traffic, window).await,
+                    1 => {
+                        amqprs
+                            .publish(block, ROUTING_KEY, &traffic_amqprs, window)
+                            .await
+                    }
                     _ => our_publish(&publisher, &msg, block, window).await,
                 };
                 cost[imp] = cost[imp].add(Cost::now().since(before));
@@ -273,7 +147,7 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
                 assert_eq!(stored, block, "every confirmed message is in the queue");
             }
         }
-        for ((imp, elapsed), cost) in ["bare", "ours"].iter().zip(spent).zip(cost) {
+        for ((imp, elapsed), cost) in ["bare", "amqprs", "ours"].iter().zip(spent).zip(cost) {
             let n = (block * BLOCKS) as f64;
             emit(json!({
                 "path": path, "impl": imp, "size": size, "n": block * BLOCKS,
@@ -284,18 +158,21 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
     }
     fresh_queue(&ch).await;
     publisher.close().await;
+    let _ = amqprs.channel.close().await;
+    let _ = conn_rs.close().await;
     let _ = conn.close(200, "ok".into()).await;
 }
 
-async fn prefill(n: usize, size: usize) {
-    // Valid, complete messages (headers included), as a real producer of this crate sends them.
-    let publisher = Publisher::new(config(10));
-    let (conn, ch) = channel().await;
-    fresh_queue(&ch).await;
-    our_publish(&publisher, &message(size), n, WINDOW).await;
-    assert_eq!(depth(&ch).await as usize, n);
-    publisher.close().await;
-    let _ = conn.close(200, "ok".into()).await;
+/// The next message in the queue, taken off it: its properties (less `message_id`, which differs
+/// per message of ours, and the timestamp headers) and body.
+async fn stored_message(ch: &Channel) -> (String, Vec<u8>) {
+    let got = ch
+        .basic_get(QUEUE.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+        .expect("a message in the queue");
+    let props = got.delivery.properties.clone().with_message_id("".into());
+    (format!("{props:?}"), got.delivery.data.clone())
 }
 
 async fn consume(imp: &str, n: usize, prefetch: u16) {
@@ -327,6 +204,12 @@ async fn consume(imp: &str, n: usize, prefetch: u16) {
                 })
                 .await
                 .unwrap();
+        }
+        "amqprs" => {
+            bare_amqprs::consume(QUEUE, n, prefetch, || {
+                first.lock().unwrap().get_or_insert_with(Instant::now);
+            })
+            .await;
         }
         _ => {
             let (conn, ch) = channel().await;
@@ -383,7 +266,7 @@ async fn main() {
             publish(num(sequential), num(pipelined), num(size)).await;
         }
         ["prefill", n, size] => prefill(num(n), num(size)).await,
-        ["consume", imp @ ("ours" | "bare"), n, prefetch] => {
+        ["consume", imp @ ("ours" | "bare" | "amqprs"), n, prefetch] => {
             consume(imp, num(n), num(prefetch) as u16).await;
         }
         [] => eprintln!("amqp bench: run by scripts/bench-amqp (see the top of benches/amqp.rs)"),
