@@ -399,7 +399,11 @@ pub(crate) fn filters_of<M: Message>(m: &M) -> [Vec<String>; 6] {
 
 /// A fresh message id: a lower-case, hyphenated uuid4, as Python's `str(uuid.uuid4())`.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -81,17 +81,32 @@ pub const MAX_DEPTH: usize = 128;
 
 /// Whether `v` nests more than `max` arrays or objects deep, found without recursion.
 pub(crate) fn deeper_than(v: &Value, max: usize) -> bool {
-    let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
+    // Only containers go on the stack: scalars cannot be deeper than their parent.
+    let mut stack: Vec<(&Value, usize)> = Vec::with_capacity(16);
+    if matches!(v, Value::Array(_) | Value::Object(_)) {
+        stack.push((v, 1));
+    }
     while let Some((v, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(o) => Box::new(o.values()),
-            _ => continue,
-        };
         if depth > max {
             return true;
         }
-        stack.extend(children.map(|c| (c, depth + 1)));
+        match v {
+            Value::Array(a) => {
+                for c in a {
+                    if matches!(c, Value::Array(_) | Value::Object(_)) {
+                        stack.push((c, depth + 1));
+                    }
+                }
+            }
+            Value::Object(o) => {
+                for c in o.values() {
+                    if matches!(c, Value::Array(_) | Value::Object(_)) {
+                        stack.push((c, depth + 1));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
     false
 }
