@@ -264,7 +264,10 @@ mod tests {
             let text = sent_at_now();
             let after = Utc::now().timestamp();
             let t = DateTime::parse_from_rfc3339(&text).unwrap().timestamp();
-            assert!(before <= t && t <= after, "{text} not within [{before}, {after}]");
+            assert!(
+                before <= t && t <= after,
+                "{text} not within [{before}, {after}]"
+            );
             assert!(text.ends_with("+00:00"), "{text}");
             std::thread::sleep(std::time::Duration::from_millis(600));
         }
