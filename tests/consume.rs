@@ -562,3 +562,74 @@ async fn quorum_queue_delivery_count_carries_over_to_a_new_consumer() {
     let _ = run.await;
     common::delete_queue(&ch, &queue).await;
 }
+
+/// Unacked messages of `queue`, as the broker counts them.
+fn unacked(queue: &str) -> Option<u64> {
+    common::rabbitmqctl(&["list_queues", "-q", "name", "messages_unacknowledged"])
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(name, _)| *name == queue)
+        .and_then(|(_, n)| n.trim().parse().ok())
+}
+
+/// With one handler at a time, acks are held while deliveries are waiting and sent as one
+/// `multiple` ack: a backlog is acked in batches, none is left held once the consumer is idle, and
+/// a message whose handler panicked in the middle of a batch is never covered by a later ack.
+#[tokio::test]
+async fn batched_acks_leave_nothing_held_and_never_cover_a_panicked_message() {
+    let topic = format!("{}.batch", common::unique("t"));
+    let (queue, queues, bindings) = queue_for(&topic);
+    let config = || common::config("[qos]\nprefetch_size = 0\nprefetch_count = 100\n");
+    let (conn, ch) = common::raw_channel().await;
+    // Declared by a first consumer, stopped, so the whole backlog waits for the second.
+    let first = Consumer::new(config())
+        .queues(queues.clone())
+        .bindings(bindings.clone());
+    let stop = first.stop_handle();
+    let run = tokio::spawn(first.run(|_m: Received| async { Ok::<(), HandlerError>(()) }));
+    common::wait_for_queue(&conn, &queue).await;
+    stop.stop();
+    assert_eq!(run.await.unwrap().unwrap(), Stopped::Shutdown);
+    let bodies: Vec<_> = (0..150)
+        .map(|i| json!({"n": i, "do": if i == 70 { "panic" } else { "ok" }}))
+        .collect();
+    publish_bodies(&topic, &bodies).await;
+    wait_depth(&ch, &queue, 150).await;
+
+    let consumer = Consumer::new(config()).queues(queues).bindings(bindings);
+    let stop = consumer.stop_handle();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let handled2 = Arc::clone(&handled);
+    let run = tokio::spawn(consumer.run(move |m: Received| {
+        let handled = Arc::clone(&handled2);
+        async move {
+            if m.envelope().body["do"] == "panic" {
+                panic!("a bug in the handler");
+            }
+            handled.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), HandlerError>(())
+        }
+    }));
+    wait_for("the 149 good messages", || {
+        handled.load(Ordering::SeqCst) == 149
+    })
+    .await;
+    // The consumer is idle now and still running: only the panicked message is unacked.
+    let mut seen = None;
+    for _ in 0..200 {
+        seen = unacked(&queue);
+        if seen == Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, Some(1), "unacked messages of an idle consumer");
+    assert_eq!(common::depth(&ch, &queue).await, 0);
+    stop.stop();
+    assert_eq!(run.await.unwrap().unwrap(), Stopped::Shutdown);
+    wait_depth(&ch, &queue, 1).await;
+    let back = common::get(&ch, &queue).await;
+    let body: serde_json::Value = serde_json::from_slice(&back.delivery.data).unwrap();
+    assert_eq!(body["n"], 70);
+    common::delete_queue(&ch, &queue).await;
+}

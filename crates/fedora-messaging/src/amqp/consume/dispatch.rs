@@ -16,6 +16,16 @@ use crate::amqp::monitor::{Outcome, Stats};
 use crate::amqp::wire;
 use crate::registry::Decoded;
 
+/// What [`Consumer::dispatch`] did with a delivery.
+pub(super) enum Dispatched {
+    /// The handler ran in place and answered: settle it now.
+    Done(Done),
+    /// Rejected as invalid, or handed to a task of `tasks`.
+    Elsewhere,
+    /// The handler ran in place and panicked: its message stays unacked (redelivered later).
+    Panicked,
+}
+
 /// One delivery's outcome, computed by its handler.
 pub(super) struct Done {
     pub(super) tag: u64,
@@ -39,7 +49,7 @@ impl Consumer {
         delivery: lapin::message::Delivery,
         handler: &Arc<F>,
         tasks: &mut JoinSet<Done>,
-    ) -> Option<Done>
+    ) -> Dispatched
     where
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
@@ -69,7 +79,7 @@ impl Consumer {
         ) {
             Err(e) => {
                 reject_invalid(&delivery, &id, &e).await;
-                None
+                Dispatched::Elsewhere
             }
             Ok(mut decoded) => {
                 set_queue(&mut decoded, queue);
@@ -92,11 +102,14 @@ impl Consumer {
                 };
                 if self.concurrency > 1 {
                     tasks.spawn(work);
-                    return None;
+                    return Dispatched::Elsewhere;
                 }
                 // A panic stays inside the handler, as it would inside a task: the message is
                 // left unacked (redelivered later) and consuming goes on.
-                AssertUnwindSafe(work).catch_unwind().await.ok()
+                match AssertUnwindSafe(work).catch_unwind().await {
+                    Ok(done) => Dispatched::Done(done),
+                    Err(_) => Dispatched::Panicked,
+                }
             }
         }
     }

@@ -25,10 +25,12 @@
 //! | `dispatch.rs` | a delivery → validated [`Received`] → the handler |
 //! | `ack.rs` | the ack decision: a pure function of the handler's answer |
 //! | `settle.rs` | carrying the decision out on the broker: where messages are acked |
+//! | `batch.rs` | acks held while more deliveries are ready, sent as one `multiple` ack |
 //! | `redelivery.rs` | the redelivery count behind [`Consumer::max_redeliveries`] |
 //! | `signals.rs` | graceful stop on SIGINT / SIGTERM or a [`StopHandle`] |
 
 mod ack;
+mod batch;
 mod declare;
 mod dispatch;
 mod error;
@@ -55,10 +57,11 @@ use super::config::{BindingConfig, Config, QueueConfig};
 use super::connection::{self, ConnectError};
 use super::monitor::{self, Stats};
 use crate::registry::Registry;
+use batch::AckBatch;
 use declare::{Session, SetupError};
-use dispatch::Done;
+use dispatch::{Dispatched, Done};
 use redelivery::Redeliveries;
-use settle::Settled;
+use settle::{flush_acks, send_ack, Settled};
 
 /// Consumes from the queues and bindings of the configuration (or given ones).
 ///
@@ -272,6 +275,10 @@ impl Consumer {
         let mut reading = true;
         // A handler that finished, to settle before anything else happens.
         let mut done_now: Option<Done> = None;
+        let mut batch = AckBatch::new(
+            session.channels.len(),
+            AckBatch::limit_for(self.config.qos.prefetch_count, self.concurrency),
+        );
         loop {
             if !reading && tasks.is_empty() {
                 break;
@@ -291,7 +298,15 @@ impl Consumer {
                 }
                 next = session.streams.next(), if room => match next {
                     Some((index, queue, Ok(delivery))) => {
-                        done_now = self.dispatch(index, &queue, delivery, handler, &mut tasks).await;
+                        match self.dispatch(index, &queue, delivery, handler, &mut tasks).await {
+                            Dispatched::Done(done) => done_now = Some(done),
+                            Dispatched::Elsewhere => {}
+                            Dispatched::Panicked => {
+                                if let Some(a) = batch.left_unacked(index) {
+                                    send_ack(&session.channels, index, a).await;
+                                }
+                            }
+                        }
                     }
                     Some((_, queue, Err(e))) => {
                         tracing::warn!(queue = %queue, error = %e, "consumer stream failed");
@@ -305,15 +320,23 @@ impl Consumer {
                         if lost {
                             return None;
                         }
+                        flush_acks(&session.channels, &mut batch).await;
                         let queue = session.channels.first().map(|c| c.2.clone()).unwrap_or_default();
                         return Some(Err(ConsumeError::Canceled { queue }));
                     }
                 },
+                // Nothing else is ready: the held acks go out now, so none waits on an idle consumer.
+                () = std::future::ready(()), if !batch.is_empty() => {
+                    flush_acks(&session.channels, &mut batch).await;
+                }
             }
             let Some(done) = done_now.take() else {
                 continue;
             };
-            match self.settle(&session.channels, done, redeliveries).await {
+            match self
+                .settle(&session.channels, done, redeliveries, &mut batch)
+                .await
+            {
                 Settled::Continue => {}
                 Settled::Halt(code) => {
                     reading = false;
@@ -327,6 +350,7 @@ impl Consumer {
                 }
             }
         }
+        flush_acks(&session.channels, &mut batch).await;
         for (ch, tag, _) in &session.channels {
             let _ = ch
                 .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())

@@ -5,6 +5,7 @@ use lapin::options::{BasicAckOptions, BasicNackOptions};
 use lapin::Channel;
 
 use super::ack::{self, Settle, Then};
+use super::batch::{Ack, AckBatch};
 use super::dispatch::Done;
 use super::handler::HandlerError;
 use super::redelivery::Redeliveries;
@@ -25,6 +26,7 @@ impl Consumer {
         channels: &[(Channel, String, String)],
         done: Done,
         redeliveries: &mut Redeliveries,
+        batch: &mut AckBatch,
     ) -> Settled {
         let ch = &channels[done.channel].0;
         let counting = self.max_redeliveries.is_some();
@@ -49,6 +51,15 @@ impl Consumer {
             }
         }
         let nack = |requeue, multiple| BasicNackOptions { multiple, requeue };
+        if matches!(decision.settle, Settle::Ack) && matches!(decision.then, Then::Continue) {
+            // Held while more deliveries are ready (batch.rs); the consume loop sends it.
+            if let Some(a) = batch.hold(done.channel, done.tag) {
+                send_ack(channels, done.channel, a).await;
+            }
+            return Settled::Continue;
+        }
+        // Anything else goes out after the acks held so far, in the order it was decided.
+        flush_acks(channels, batch).await;
         let sent = match decision.settle {
             Settle::Ack => ch.basic_ack(done.tag, BasicAckOptions::default()).await,
             Settle::Requeue => ch.basic_nack(done.tag, nack(true, false)).await,
@@ -74,5 +85,23 @@ impl Consumer {
                 _ => Settled::Fail("the handler failed".into()),
             },
         }
+    }
+}
+
+/// Sends every ack `batch` holds.
+pub(super) async fn flush_acks(channels: &[(Channel, String, String)], batch: &mut AckBatch) {
+    for (channel, a) in batch.drain() {
+        send_ack(channels, channel, a).await;
+    }
+}
+
+/// Sends one (possibly `multiple`) ack. A channel that is gone gets its messages redelivered by
+/// the broker (handled twice, never lost).
+pub(super) async fn send_ack(channels: &[(Channel, String, String)], channel: usize, a: Ack) {
+    let options = BasicAckOptions {
+        multiple: a.multiple,
+    };
+    if let Err(e) = channels[channel].0.basic_ack(a.tag, options).await {
+        tracing::warn!(tag = a.tag, multiple = a.multiple, error = %e, "could not ack; the broker will redeliver");
     }
 }
