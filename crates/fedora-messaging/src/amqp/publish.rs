@@ -318,10 +318,6 @@ impl Publisher {
         deadline: Instant,
         last_error: &mut Option<AttemptError>,
     ) -> Result<(), PublishError> {
-        let timed_out = |last_error: Option<AttemptError>| PublishError::Timeout {
-            after: self.timeout,
-            last_error,
-        };
         let mut nacks = 0u32;
         loop {
             let link = self.channel(deadline, last_error).await?;
@@ -347,11 +343,10 @@ impl Publisher {
                     continue;
                 }
             };
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(remaining, confirm).await {
-                Err(_) => return Err(timed_out(last_error.take())),
-                Ok(Ok(Confirmation::Ack(None) | Confirmation::NotRequested)) => return Ok(()),
-                Ok(Ok(Confirmation::Ack(Some(returned)))) => {
+            // The deadline bounds this wait too: `send` runs all of this under `timeout_at`.
+            match confirm.await {
+                Ok(Confirmation::Ack(None) | Confirmation::NotRequested) => return Ok(()),
+                Ok(Confirmation::Ack(Some(returned))) => {
                     return Err(PublishError::Returned {
                         reason: format!(
                             "{} {} (exchange {exchange:?}, routing key {routing_key:?})",
@@ -359,7 +354,7 @@ impl Publisher {
                         ),
                     })
                 }
-                Ok(Ok(Confirmation::Nack(_))) => {
+                Ok(Confirmation::Nack(_)) => {
                     // A quorum queue without a leader (a cluster node just died) nacks; a channel
                     // opened during the election can go on nacking after the new leader is up.
                     // So: a fresh channel, a pause, and again — a few times, then the nack is
@@ -382,7 +377,7 @@ impl Publisher {
                     );
                     tokio::time::sleep(pause).await;
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     forbidden(&e)?;
                     tracing::warn!(error = %e, "publish channel lost; publishing again");
                     self.drop_link(link.id, &e).await;
@@ -414,7 +409,9 @@ impl Publisher {
                     last_error: last_error.take(),
                 });
             }
-            match self.open(remaining).await {
+            // Boxed: connecting is the rare path, and its future is large; inline, it would make
+            // every publish's future (allocated and moved per message) that large too.
+            match Box::pin(self.open(remaining)).await {
                 Ok(link) => {
                     if link.id > 0 {
                         Stats::global().reconnected();
