@@ -153,6 +153,7 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
                 "path": path, "impl": imp, "size": size, "n": block * BLOCKS,
                 "in_flight": window, "msgs_per_s": n / elapsed.as_secs_f64(),
                 "cpu_us_per_msg": cost.cpu_us / n, "switches_per_msg": cost.switches / n,
+                "broker_cpu_us_per_msg": cost.broker_cpu_us / n,
             }));
         }
     }
@@ -248,6 +249,7 @@ async fn consume(imp: &str, n: usize, prefetch: u16) {
         "steady_msgs_per_s": (n - 1) as f64 / steady.as_secs_f64(),
         "wrong_type": wrong.load(Ordering::Relaxed),
         "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
+        "broker_cpu_us_per_msg": cost.broker_cpu_us / n as f64,
         "peak_rss_kib": peak_rss_kib(),
     }));
 }

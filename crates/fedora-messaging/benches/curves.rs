@@ -58,6 +58,7 @@ async fn publish(n: usize, size: usize, in_flight: usize) {
         "curve": "publish", "size": size, "in_flight": in_flight, "n": n,
         "msgs_per_s": rate, "mib_per_s": rate * size as f64 / (1024.0 * 1024.0),
         "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
+        "broker_cpu_us_per_msg": cost.broker_cpu_us / n as f64,
         "peak_rss_kib": peak_rss_kib(),
     }));
 }
@@ -98,6 +99,7 @@ async fn consume(n: usize, size: usize, prefetch: u16, concurrency: usize, handl
         "curve": "consume", "size": size, "prefetch": prefetch, "concurrency": concurrency,
         "handler_us": handler_us, "n": n, "msgs_per_s": n as f64 / elapsed.as_secs_f64(),
         "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
+        "broker_cpu_us_per_msg": cost.broker_cpu_us / n as f64,
         "peak_rss_kib": peak_rss_kib(),
     }));
 }

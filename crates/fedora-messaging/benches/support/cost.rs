@@ -5,53 +5,35 @@
 
 /// What this process's threads (tokio's workers, lapin's I/O thread) have used so far: CPU time
 /// (`/proc/self/task/*/schedstat`, nanoseconds) and context switches (`voluntary_` and
-/// `nonvoluntary_ctxt_switches` of each thread's `status`). Differences of two readings are the
-/// client's cost of the work between them; the broker's is not in it. (Threads that ended between
-/// two readings drop out: none does during a measure here.)
+/// `nonvoluntary_ctxt_switches` of each thread's `status`); and the CPU time of the local
+/// RabbitMQ (every thread of its `beam.smp`). Differences of two readings are the cost of the work
+/// between them, the client's apart from the broker's. (Threads that ended between two readings
+/// drop out: none does during a measure here.)
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Cost {
     pub(crate) cpu_us: f64,
     pub(crate) switches: f64,
+    pub(crate) broker_cpu_us: f64,
 }
 
 impl Cost {
     pub(crate) fn now() -> Self {
-        let mut total = Self::default();
-        for task in std::fs::read_dir("/proc/self/task")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let path = task.path();
-            if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
-                let ns: f64 = stat
-                    .split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0.0);
-                total.cpu_us += ns / 1000.0;
-            }
-            if let Ok(status) = std::fs::read_to_string(path.join("status")) {
-                for line in status.lines() {
-                    if line.starts_with("voluntary_ctxt_switches")
-                        || line.starts_with("nonvoluntary_ctxt_switches")
-                    {
-                        total.switches += line
-                            .split_whitespace()
-                            .nth(1)
-                            .and_then(|v| v.parse::<f64>().ok())
-                            .unwrap_or(0.0);
-                    }
-                }
-            }
+        let (cpu_us, switches) = threads("/proc/self/task", true);
+        let broker_cpu_us = broker_pid()
+            .map(|pid| threads(&format!("/proc/{pid}/task"), false).0)
+            .unwrap_or(0.0);
+        Self {
+            cpu_us,
+            switches,
+            broker_cpu_us,
         }
-        total
     }
 
     pub(crate) fn since(self, before: Self) -> Self {
         Self {
             cpu_us: self.cpu_us - before.cpu_us,
             switches: self.switches - before.switches,
+            broker_cpu_us: self.broker_cpu_us - before.broker_cpu_us,
         }
     }
 
@@ -59,8 +41,57 @@ impl Cost {
         Self {
             cpu_us: self.cpu_us + other.cpu_us,
             switches: self.switches + other.switches,
+            broker_cpu_us: self.broker_cpu_us + other.broker_cpu_us,
         }
     }
+}
+
+/// CPU microseconds and (when `switches`) context switches of every thread under `tasks`.
+fn threads(tasks: &str, switches: bool) -> (f64, f64) {
+    let (mut cpu_us, mut count) = (0.0, 0.0);
+    for task in std::fs::read_dir(tasks).into_iter().flatten().flatten() {
+        let path = task.path();
+        if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
+            let ns: f64 = stat
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0);
+            cpu_us += ns / 1000.0;
+        }
+        if !switches {
+            continue;
+        }
+        if let Ok(status) = std::fs::read_to_string(path.join("status")) {
+            for line in status.lines() {
+                if line.starts_with("voluntary_ctxt_switches")
+                    || line.starts_with("nonvoluntary_ctxt_switches")
+                {
+                    count += line
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<f64>().ok())
+                        .unwrap_or(0.0);
+                }
+            }
+        }
+    }
+    (cpu_us, count)
+}
+
+/// The local RabbitMQ's Erlang VM (the first `beam.smp` found), looked up once.
+fn broker_pid() -> Option<u32> {
+    static PID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *PID.get_or_init(|| {
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .find(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "beam.smp")
+            })
+    })
 }
 
 /// Peak resident memory of this process, from `/proc/self/status`, in KiB.
