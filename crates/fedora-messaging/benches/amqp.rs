@@ -1,14 +1,18 @@
 //! End-to-end AMQP benchmark against the local RabbitMQ, in the conditions of the Python baseline
 //! (`bench/python`): a durable queue, persistent messages, publisher confirms, the
-//! baseline's `BenchMessageV1` at 200 B and 4 KB. Each path is measured twice in the same run:
-//! through this crate ("ours": typed message, headers, validation, confirms; decode, validation,
-//! typed dispatch and one ack per message) and through a bare lapin loop ("bare": the same bytes,
-//! no validation, no header logic), which is the ceiling the broker allows.
+//! baseline's `BenchMessageV1` at 200 B and 4 KB. Each path is measured three times in the same
+//! run: through this crate ("ours": typed message, headers, validation, confirms; decode,
+//! validation, typed dispatch and an ack after the handler) and through bare loops of two AMQP
+//! clients, lapin ("bare") and amqprs ("amqprs"), sending and receiving the same bytes with no
+//! validation and no header logic (`support/bare_amqprs.rs` checks the broker stores the same
+//! message from each). Next to msgs/s, each measure carries the client's CPU time and context
+//! switches per message and the broker's CPU time per message (`support/cost.rs`).
 //!
 //! ```text
 //! cargo bench -p fedora-messaging --bench amqp -- publish N_SEQ N_PIPE SIZE   # sequential, pipelined; ours, bare
 //! cargo bench -p fedora-messaging --bench amqp -- prefill N SIZE      # N valid messages in the consume queue
 //! cargo bench -p fedora-messaging --bench amqp -- consume ours|bare|amqprs N PREFETCH
+//! cargo bench -p fedora-messaging --bench amqp -- client-check [--alarm]   # beyond speed
 //! ```
 //!
 //! Each measurement is one JSON line on standard output; `scripts/bench-amqp` runs them all next to
@@ -23,6 +27,8 @@ mod bare_amqprs;
 mod bench_message;
 #[path = "support/broker.rs"]
 mod broker;
+#[path = "support/client_check.rs"]
+mod client_check;
 #[path = "support/cost.rs"]
 mod cost;
 
@@ -268,6 +274,8 @@ async fn main() {
             publish(num(sequential), num(pipelined), num(size)).await;
         }
         ["prefill", n, size] => prefill(num(n), num(size)).await,
+        ["client-check"] => client_check::run(false).await,
+        ["client-check", "--alarm"] => client_check::run(true).await,
         ["consume", imp @ ("ours" | "bare" | "amqprs"), n, prefetch] => {
             consume(imp, num(n), num(prefetch) as u16).await;
         }
