@@ -23,7 +23,6 @@ use tokio::sync::Mutex;
 
 use super::config::Config;
 use super::connection::{self, ConnectError};
-use super::delivery;
 use super::monitor::Stats;
 use super::wire;
 use crate::envelope::{BuildError, Envelope};
@@ -273,7 +272,7 @@ impl Publisher {
     /// Sends an already validated envelope and waits for its confirm, all within the timeout.
     async fn send(&self, exchange: &str, envelope: &Envelope) -> Result<(), PublishError> {
         let routing_key = envelope.routing_key(&self.config.topic_prefix)?;
-        let properties = wire::to_basic_properties(&delivery::properties(envelope))?;
+        let properties = wire::envelope_properties(envelope)?;
         if let Some(sent) = &self.mock {
             sent.lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -288,7 +287,8 @@ impl Publisher {
         let attempt = self.send_until(
             exchange,
             &routing_key,
-            &properties,
+            properties,
+            envelope,
             &body,
             deadline,
             &mut last_error,
@@ -313,14 +313,22 @@ impl Publisher {
         &self,
         exchange: &str,
         routing_key: &str,
-        properties: &lapin::BasicProperties,
+        properties: lapin::BasicProperties,
+        envelope: &Envelope,
         body: &[u8],
         deadline: Instant,
         last_error: &mut Option<AttemptError>,
     ) -> Result<(), PublishError> {
         let mut nacks = 0u32;
+        // Moved into the first attempt; a retry (rare) builds them again rather than every publish
+        // copying them in case.
+        let mut first = Some(properties);
         loop {
             let link = self.channel(deadline, last_error).await?;
+            let properties = match first.take() {
+                Some(p) => p,
+                None => wire::envelope_properties(envelope)?,
+            };
             let published = link
                 .channel
                 .basic_publish(
@@ -331,7 +339,7 @@ impl Publisher {
                         ..BasicPublishOptions::default()
                     },
                     body,
-                    properties.clone(),
+                    properties,
                 )
                 .await;
             let confirm = match published {

@@ -12,6 +12,7 @@ use serde_json::{Map, Number, Value};
 
 use super::delivery::Properties;
 use crate::headers::{HeaderError, Headers};
+use crate::Envelope;
 
 /// `headers` as an AMQP field table.
 pub fn to_field_table(headers: &Headers) -> Result<FieldTable, HeaderError> {
@@ -168,6 +169,29 @@ pub fn to_basic_properties(p: &Properties) -> Result<BasicProperties, HeaderErro
     Ok(out)
 }
 
+/// The lapin properties of `envelope`, as [`to_basic_properties`] of
+/// [`delivery::properties`](super::delivery::properties) gives them, read from the envelope in
+/// place (publishing builds them once per message; copying the headers first would double that).
+pub fn envelope_properties(envelope: &Envelope) -> Result<BasicProperties, HeaderError> {
+    let mut out = BasicProperties::default().with_headers(to_field_table(&envelope.headers)?);
+    if let Some(v) = &envelope.content_type {
+        out = out.with_content_type(v.as_str().into());
+    }
+    if let Some(v) = &envelope.content_encoding {
+        out = out.with_content_encoding(v.as_str().into());
+    }
+    if let Some(v) = &envelope.id {
+        out = out.with_message_id(v.as_str().into());
+    }
+    if let Some(v) = envelope.priority {
+        out = out.with_priority(v);
+    }
+    if let Some(v) = envelope.delivery_mode {
+        out = out.with_delivery_mode(v);
+    }
+    Ok(out)
+}
+
 /// This crate's view of lapin's properties.
 pub fn from_basic_properties(p: &BasicProperties) -> Properties {
     Properties {
@@ -184,6 +208,21 @@ pub fn from_basic_properties(p: &BasicProperties) -> Properties {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn envelope_properties_are_those_of_the_delivery_properties() {
+        let mut env = Envelope::builder(&crate::BaseMessage::new("a.b", json!({"k": 1})))
+            .priority(Some(3))
+            .build()
+            .unwrap();
+        env.headers.insert("x-big".into(), json!(1_u64 << 40));
+        env.headers
+            .insert("x-list".into(), json!(["a", {"b": null}]));
+        assert_eq!(
+            envelope_properties(&env).unwrap(),
+            to_basic_properties(&super::super::delivery::properties(&env)).unwrap()
+        );
+    }
 
     #[test]
     fn arguments_convert_or_name_the_bad_key() {
