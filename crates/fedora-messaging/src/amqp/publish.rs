@@ -279,7 +279,6 @@ impl Publisher {
                 .push(envelope.clone());
             return Ok(());
         }
-        let body = envelope.body_bytes();
         let deadline = Instant::now() + self.timeout;
         let mut last_error: Option<AttemptError> = None;
         // Every await below (the channel lock, a reconnect, the publish frame, the confirm) counts
@@ -289,7 +288,6 @@ impl Publisher {
             &routing_key,
             properties,
             envelope,
-            &body,
             deadline,
             &mut last_error,
         );
@@ -315,7 +313,6 @@ impl Publisher {
         routing_key: &str,
         properties: lapin::BasicProperties,
         envelope: &Envelope,
-        body: &[u8],
         deadline: Instant,
         last_error: &mut Option<AttemptError>,
     ) -> Result<(), PublishError> {
@@ -323,6 +320,7 @@ impl Publisher {
         // Moved into the first attempt; a retry (rare) builds them again rather than every publish
         // copying them in case.
         let mut first = Some(properties);
+        let body = envelope.body_bytes();
         loop {
             let link = self.channel(deadline, last_error).await?;
             let properties = match first.take() {
@@ -338,7 +336,7 @@ impl Publisher {
                         mandatory: self.mandatory,
                         ..BasicPublishOptions::default()
                     },
-                    body,
+                    &body,
                     properties,
                 )
                 .await;
