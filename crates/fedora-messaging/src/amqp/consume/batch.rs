@@ -4,8 +4,17 @@
 //! Only with one handler at a time: then, when a handler answers, every earlier delivery of its
 //! channel has been settled (acked, nacked, or held here), so an ack "up to this tag" covers
 //! exactly the held messages. A message is held only after its handler succeeded; the consume loop
-//! sends what is held as soon as no delivery is waiting, when `limit` messages are held, and before
-//! any other settlement, so nothing stays unacked while the consumer is idle.
+//! sends what is held as soon as no delivery is waiting, when `limit` messages are held, when the
+//! first of them has waited [`MAX_HOLD`], and before any other settlement, so nothing stays unacked
+//! while the consumer is idle and no ack waits for long behind slow handlers.
+
+use std::time::{Duration, Instant};
+
+/// The longest an ack is held while handlers keep running.
+pub(super) const MAX_HOLD: Duration = Duration::from_millis(10);
+
+/// A handler that took this long gains nothing from a held ack: its ack goes out at once.
+pub(super) const SLOW_HANDLER: Duration = Duration::from_millis(1);
 
 /// An ack to send on one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +29,8 @@ pub(super) struct Ack {
 struct Held {
     highest: u64,
     count: usize,
+    /// When the first of the held acks was held.
+    since: Option<Instant>,
     /// A delivery of this channel was left unacked on purpose (its handler panicked): an ack up to
     /// a later tag would ack it too, so this channel acks one message at a time from then on.
     unsettled_below: bool,
@@ -61,9 +72,17 @@ impl AckBatch {
         self.held.iter().all(|h| h.count == 0)
     }
 
-    /// The message `tag` of `channel` was handled successfully: holds its ack, or returns the ack
-    /// to send now (the channel's batch is full, or this channel cannot batch).
-    pub(super) fn hold(&mut self, channel: usize, tag: u64) -> Option<Ack> {
+    /// The message `tag` of `channel` was handled successfully at `now`, its handler having taken
+    /// `took`: holds its ack, or returns the ack to send now, covering the ones held before it
+    /// (the channel's batch is full or has waited [`MAX_HOLD`], the handler was slow, or this
+    /// channel cannot batch).
+    pub(super) fn hold(
+        &mut self,
+        channel: usize,
+        tag: u64,
+        now: Instant,
+        took: Duration,
+    ) -> Option<Ack> {
         let limit = self.limit;
         let held = &mut self.held[channel];
         if limit <= 1 || held.unsettled_below {
@@ -74,7 +93,11 @@ impl AckBatch {
         }
         held.highest = held.highest.max(tag);
         held.count += 1;
-        if held.count >= limit {
+        let since = *held.since.get_or_insert(now);
+        if held.count >= limit
+            || took >= SLOW_HANDLER
+            || now.saturating_duration_since(since) >= MAX_HOLD
+        {
             return Self::take(held);
         }
         None
@@ -107,6 +130,7 @@ impl AckBatch {
             }),
         };
         held.count = 0;
+        held.since = None;
         ack
     }
 }
@@ -115,14 +139,58 @@ impl AckBatch {
 mod tests {
     use super::*;
 
+    const FAST: Duration = Duration::from_micros(20);
+
+    fn t0() -> Instant {
+        static T0: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *T0.get_or_init(Instant::now)
+    }
+
+    #[test]
+    fn a_slow_handler_sends_its_ack_and_the_held_ones_at_once() {
+        let mut b = AckBatch::new(1, 32);
+        assert_eq!(b.hold(0, 1, t0(), FAST), None);
+        assert_eq!(
+            b.hold(0, 2, t0(), SLOW_HANDLER),
+            Some(Ack {
+                tag: 2,
+                multiple: true
+            })
+        );
+        assert_eq!(
+            b.hold(0, 3, t0(), SLOW_HANDLER * 5),
+            Some(Ack {
+                tag: 3,
+                multiple: false
+            })
+        );
+    }
+
+    #[test]
+    fn an_ack_is_not_held_longer_than_max_hold() {
+        let mut b = AckBatch::new(1, 32);
+        assert_eq!(b.hold(0, 1, t0(), FAST), None);
+        assert_eq!(b.hold(0, 2, t0() + MAX_HOLD / 2, FAST), None);
+        assert_eq!(
+            b.hold(0, 3, t0() + MAX_HOLD, FAST),
+            Some(Ack {
+                tag: 3,
+                multiple: true
+            })
+        );
+        // The clock starts again with the next held ack.
+        assert_eq!(b.hold(0, 4, t0() + MAX_HOLD * 3, FAST), None);
+        assert!(!b.is_empty());
+    }
+
     #[test]
     fn holds_until_the_limit_then_acks_up_to_the_highest_tag() {
         let mut b = AckBatch::new(2, 3);
-        assert_eq!(b.hold(0, 1), None);
-        assert_eq!(b.hold(0, 2), None);
+        assert_eq!(b.hold(0, 1, t0(), FAST), None);
+        assert_eq!(b.hold(0, 2, t0(), FAST), None);
         assert!(!b.is_empty());
         assert_eq!(
-            b.hold(0, 3),
+            b.hold(0, 3, t0(), FAST),
             Some(Ack {
                 tag: 3,
                 multiple: true
@@ -134,7 +202,7 @@ mod tests {
     #[test]
     fn one_held_message_is_acked_alone() {
         let mut b = AckBatch::new(1, 8);
-        assert_eq!(b.hold(0, 7), None);
+        assert_eq!(b.hold(0, 7, t0(), FAST), None);
         assert_eq!(
             b.drain(),
             vec![(
@@ -151,9 +219,9 @@ mod tests {
     #[test]
     fn channels_are_held_apart() {
         let mut b = AckBatch::new(2, 8);
-        b.hold(0, 1);
-        b.hold(1, 1);
-        b.hold(1, 2);
+        b.hold(0, 1, t0(), FAST);
+        b.hold(1, 1, t0(), FAST);
+        b.hold(1, 2, t0(), FAST);
         assert_eq!(
             b.drain(),
             vec![
@@ -178,8 +246,8 @@ mod tests {
     #[test]
     fn a_message_left_unacked_stops_batching_on_its_channel() {
         let mut b = AckBatch::new(2, 8);
-        b.hold(0, 1);
-        b.hold(0, 2);
+        b.hold(0, 1, t0(), FAST);
+        b.hold(0, 2, t0(), FAST);
         // Tag 3 panicked: 1 and 2 go first, and later acks of channel 0 never cover 3.
         assert_eq!(
             b.left_unacked(0),
@@ -189,14 +257,14 @@ mod tests {
             })
         );
         assert_eq!(
-            b.hold(0, 4),
+            b.hold(0, 4, t0(), FAST),
             Some(Ack {
                 tag: 4,
                 multiple: false
             })
         );
         // The other channel still batches.
-        assert_eq!(b.hold(1, 1), None);
+        assert_eq!(b.hold(1, 1, t0(), FAST), None);
     }
 
     #[test]
@@ -207,7 +275,7 @@ mod tests {
         assert_eq!(AckBatch::limit_for(1000, 1), 32);
         let mut b = AckBatch::new(1, AckBatch::limit_for(1, 1));
         assert_eq!(
-            b.hold(0, 9),
+            b.hold(0, 9, t0(), FAST),
             Some(Ack {
                 tag: 9,
                 multiple: false

@@ -35,6 +35,8 @@ pub(super) struct Done {
     /// The broker's `x-delivery-count`, where the queue type keeps one.
     pub(super) delivery_count: Option<u32>,
     pub(super) result: Result<(), HandlerError>,
+    /// How long the handler took.
+    pub(super) took: std::time::Duration,
 }
 
 impl Consumer {
@@ -90,7 +92,9 @@ impl Consumer {
                 let handler = Arc::clone(handler);
                 let handling = Stats::global().start_handling();
                 let work = async move {
+                    let started = std::time::Instant::now();
                     let result = handler(received).await;
+                    let took = started.elapsed();
                     handling.finish(Outcome::of(&result));
                     Done {
                         tag,
@@ -98,6 +102,7 @@ impl Consumer {
                         id,
                         delivery_count,
                         result,
+                        took,
                     }
                 };
                 if self.concurrency > 1 {

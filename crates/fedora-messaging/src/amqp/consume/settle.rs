@@ -53,7 +53,8 @@ impl Consumer {
         let nack = |requeue, multiple| BasicNackOptions { multiple, requeue };
         if matches!(decision.settle, Settle::Ack) && matches!(decision.then, Then::Continue) {
             // Held while more deliveries are ready (batch.rs); the consume loop sends it.
-            if let Some(a) = batch.hold(done.channel, done.tag) {
+            let now = std::time::Instant::now();
+            if let Some(a) = batch.hold(done.channel, done.tag, now, done.took) {
                 send_ack(channels, done.channel, a).await;
             }
             return Settled::Continue;
