@@ -440,6 +440,29 @@ async fn queue_arguments_with_no_amqp_form_are_a_config_error() {
     );
 }
 
+/// Runs `consumer` with a handler that panics on a body whose `do` is `"panic"` and counts the
+/// messages it handled.
+fn run_panicking_on_do_panic(
+    consumer: Consumer,
+) -> (
+    Arc<AtomicUsize>,
+    tokio::task::JoinHandle<Result<Stopped, ConsumeError>>,
+) {
+    let handled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&handled);
+    let run = tokio::spawn(consumer.run(move |m: Received| {
+        let counter = Arc::clone(&counter);
+        async move {
+            if m.envelope().body["do"] == "panic" {
+                panic!("a bug in the handler");
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), HandlerError>(())
+        }
+    }));
+    (handled, run)
+}
+
 /// A handler that panics does not take the consumer down, at either concurrency: its message stays
 /// unacked (back in the queue when the consumer closes), the others are handled and acked.
 #[tokio::test]
@@ -450,18 +473,7 @@ async fn a_panicking_handler_leaves_its_message_unacked_and_others_flow() {
         let consumer = consumer.concurrency(concurrency);
         let stop = consumer.stop_handle();
         let (conn, ch) = common::raw_channel().await;
-        let handled = Arc::new(AtomicUsize::new(0));
-        let handled2 = Arc::clone(&handled);
-        let run = tokio::spawn(consumer.run(move |m: Received| {
-            let handled = Arc::clone(&handled2);
-            async move {
-                if m.envelope().body["do"] == "panic" {
-                    panic!("a bug in the handler");
-                }
-                handled.fetch_add(1, Ordering::SeqCst);
-                Ok::<(), HandlerError>(())
-            }
-        }));
+        let (handled, run) = run_panicking_on_do_panic(consumer);
         common::wait_for_queue(&conn, &queue).await;
         publish_bodies(
             &topic,
@@ -598,18 +610,7 @@ async fn batched_acks_leave_nothing_held_and_never_cover_a_panicked_message() {
 
     let consumer = Consumer::new(config()).queues(queues).bindings(bindings);
     let stop = consumer.stop_handle();
-    let handled = Arc::new(AtomicUsize::new(0));
-    let handled2 = Arc::clone(&handled);
-    let run = tokio::spawn(consumer.run(move |m: Received| {
-        let handled = Arc::clone(&handled2);
-        async move {
-            if m.envelope().body["do"] == "panic" {
-                panic!("a bug in the handler");
-            }
-            handled.fetch_add(1, Ordering::SeqCst);
-            Ok::<(), HandlerError>(())
-        }
-    }));
+    let (handled, run) = run_panicking_on_do_panic(consumer);
     wait_for("the 149 good messages", || {
         handled.load(Ordering::SeqCst) == 149
     })

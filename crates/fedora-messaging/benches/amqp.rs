@@ -37,7 +37,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench_message::{message, BenchMessageV1};
-use broker::{channel, config, depth, emit, fresh_queue, our_publish, prefill, QUEUE, ROUTING_KEY};
+use broker::{
+    channel, config, depth, emit, fresh_queue, num, our_publish, prefill, QUEUE, ROUTING_KEY,
+};
 use cost::{peak_rss_kib, Cost};
 use fedora_messaging::amqp::config::QueueConfig;
 use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
@@ -262,13 +264,8 @@ async fn consume(imp: &str, n: usize, prefetch: u16) {
 
 #[tokio::main]
 async fn main() {
-    // `cargo bench` appends `--bench`.
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = broker::args();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let num = |s: &str| s.parse::<usize>().expect("a number");
     match args.as_slice() {
         ["publish", sequential, pipelined, size] => {
             publish(num(sequential), num(pipelined), num(size)).await;

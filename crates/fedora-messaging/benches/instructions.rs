@@ -17,9 +17,9 @@ mod bench_message;
 
 use std::hint::black_box;
 
-use bench_message::{message, BenchMessageV1};
-use fedora_messaging::amqp::delivery::{self, Properties};
-use fedora_messaging::{lines, Envelope, Registry};
+use bench_message::{fixture, BenchMessageV1, Fixture};
+use fedora_messaging::amqp::delivery;
+use fedora_messaging::{lines, Envelope};
 
 fn main() {
     // `cargo bench` appends `--bench`.
@@ -32,15 +32,14 @@ fn main() {
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("N, a number");
-    let msg = message(200);
-    let env = Envelope::from_message(&msg).unwrap();
-    let line = lines::dumps(&env);
-    let registry = Registry::new().with::<BenchMessageV1>().unwrap();
-    let props = Properties {
-        content_encoding: Some("utf-8".into()),
-        ..delivery::properties(&env)
-    };
-    let body = env.body_bytes();
+    let Fixture {
+        msg,
+        env,
+        line,
+        registry,
+        props,
+        body,
+    } = fixture();
     // Compiles and caches the validator, as the first message of a process does.
     env.validate_as::<BenchMessageV1>().unwrap();
     let run: Box<dyn Fn()> = match path.as_str() {

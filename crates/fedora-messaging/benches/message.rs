@@ -5,25 +5,23 @@
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fedora_messaging::amqp::delivery::{self, Properties};
-use fedora_messaging::{lines, Envelope, Registry};
+use fedora_messaging::amqp::delivery;
+use fedora_messaging::{lines, Envelope};
 
 #[path = "support/bench_message.rs"]
 mod bench_message;
 
-use bench_message::{message, BenchMessageV1};
+use bench_message::{fixture, BenchMessageV1, Fixture};
 
 fn benches(c: &mut Criterion) {
-    let msg = message(200);
-    let env = Envelope::from_message(&msg).unwrap();
-    assert_eq!(env.body_bytes().len(), 200);
-    let line = lines::dumps(&env);
-    let registry = Registry::new().with::<BenchMessageV1>().unwrap();
-    let props = Properties {
-        content_encoding: Some("utf-8".into()),
-        ..delivery::properties(&env)
-    };
-    let body = env.body_bytes();
+    let Fixture {
+        msg,
+        env,
+        line,
+        registry,
+        props,
+        body,
+    } = fixture();
 
     let mut g = c.benchmark_group("message");
     g.throughput(Throughput::Elements(1));

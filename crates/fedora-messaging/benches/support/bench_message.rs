@@ -89,3 +89,36 @@ pub(crate) fn message(size: usize) -> BenchMessageV1 {
     m.payload = "x".repeat(size.saturating_sub(base));
     m
 }
+
+/// What the CPU benches work on: the 200-byte message, its envelope and record line, a registry
+/// that knows its type, and the delivery (properties and body) a consumer of it receives.
+#[allow(dead_code)] // the AMQP benches take the message alone
+pub(crate) struct Fixture {
+    pub(crate) msg: BenchMessageV1,
+    pub(crate) env: Envelope,
+    pub(crate) line: String,
+    pub(crate) registry: fedora_messaging::Registry,
+    pub(crate) props: fedora_messaging::amqp::delivery::Properties,
+    pub(crate) body: Vec<u8>,
+}
+
+#[allow(dead_code)] // the AMQP benches take the message alone
+pub(crate) fn fixture() -> Fixture {
+    let msg = message(200);
+    let env = Envelope::from_message(&msg).unwrap();
+    assert_eq!(env.body_bytes().len(), 200);
+    let props = fedora_messaging::amqp::delivery::Properties {
+        content_encoding: Some("utf-8".into()),
+        ..fedora_messaging::amqp::delivery::properties(&env)
+    };
+    Fixture {
+        line: fedora_messaging::lines::dumps(&env),
+        registry: fedora_messaging::Registry::new()
+            .with::<BenchMessageV1>()
+            .unwrap(),
+        body: env.body_bytes(),
+        props,
+        env,
+        msg,
+    }
+}

@@ -108,3 +108,16 @@ pub(crate) async fn prefill(n: usize, size: usize) {
     publisher.close().await;
     let _ = conn.close(200, "ok".into()).await;
 }
+
+/// The command line after the program name, without the `--bench` that `cargo bench` appends.
+pub(crate) fn args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect()
+}
+
+/// A count from the command line.
+pub(crate) fn num(s: &str) -> usize {
+    s.parse().expect("a number")
+}

@@ -147,46 +147,58 @@ fn toml_to_amqp(v: &toml::Value, key: &str) -> Result<AMQPValue, ArgumentError> 
 
 /// The lapin properties for `p`.
 pub fn to_basic_properties(p: &Properties) -> Result<BasicProperties, HeaderError> {
-    let mut out = BasicProperties::default();
-    if let Some(h) = &p.headers {
-        out = out.with_headers(to_field_table(h)?);
-    }
-    if let Some(v) = &p.content_type {
-        out = out.with_content_type(v.as_str().into());
-    }
-    if let Some(v) = &p.content_encoding {
-        out = out.with_content_encoding(v.as_str().into());
-    }
-    if let Some(v) = &p.message_id {
-        out = out.with_message_id(v.as_str().into());
-    }
-    if let Some(v) = p.priority {
-        out = out.with_priority(v);
-    }
-    if let Some(v) = p.delivery_mode {
-        out = out.with_delivery_mode(v);
-    }
-    Ok(out)
+    build(Borrowed {
+        headers: p.headers.as_ref(),
+        content_type: p.content_type.as_deref(),
+        content_encoding: p.content_encoding.as_deref(),
+        message_id: p.message_id.as_deref(),
+        priority: p.priority,
+        delivery_mode: p.delivery_mode,
+    })
 }
 
 /// The lapin properties of `envelope`, as [`to_basic_properties`] of
 /// [`delivery::properties`](super::delivery::properties) gives them, read from the envelope in
 /// place (publishing builds them once per message; copying the headers first would double that).
 pub fn envelope_properties(envelope: &Envelope) -> Result<BasicProperties, HeaderError> {
-    let mut out = BasicProperties::default().with_headers(to_field_table(&envelope.headers)?);
-    if let Some(v) = &envelope.content_type {
-        out = out.with_content_type(v.as_str().into());
+    build(Borrowed {
+        headers: Some(&envelope.headers),
+        content_type: envelope.content_type.as_deref(),
+        content_encoding: envelope.content_encoding.as_deref(),
+        message_id: envelope.id.as_deref(),
+        priority: envelope.priority,
+        delivery_mode: envelope.delivery_mode,
+    })
+}
+
+/// The properties this crate sets, borrowed from a [`Properties`] or an [`Envelope`].
+struct Borrowed<'a> {
+    headers: Option<&'a Headers>,
+    content_type: Option<&'a str>,
+    content_encoding: Option<&'a str>,
+    message_id: Option<&'a str>,
+    priority: Option<u8>,
+    delivery_mode: Option<u8>,
+}
+
+fn build(p: Borrowed<'_>) -> Result<BasicProperties, HeaderError> {
+    let mut out = BasicProperties::default();
+    if let Some(h) = p.headers {
+        out = out.with_headers(to_field_table(h)?);
     }
-    if let Some(v) = &envelope.content_encoding {
-        out = out.with_content_encoding(v.as_str().into());
+    if let Some(v) = p.content_type {
+        out = out.with_content_type(v.into());
     }
-    if let Some(v) = &envelope.id {
-        out = out.with_message_id(v.as_str().into());
+    if let Some(v) = p.content_encoding {
+        out = out.with_content_encoding(v.into());
     }
-    if let Some(v) = envelope.priority {
+    if let Some(v) = p.message_id {
+        out = out.with_message_id(v.into());
+    }
+    if let Some(v) = p.priority {
         out = out.with_priority(v);
     }
-    if let Some(v) = envelope.delivery_mode {
+    if let Some(v) = p.delivery_mode {
         out = out.with_delivery_mode(v);
     }
     Ok(out)
