@@ -38,7 +38,8 @@ use std::time::{Duration, Instant};
 
 use bench_message::{message, BenchMessageV1};
 use broker::{
-    channel, config, depth, emit, fresh_queue, num, our_publish, prefill, QUEUE, ROUTING_KEY,
+    channel, config, depth, emit_measure, fresh_queue, num, our_publish, prefill, QUEUE,
+    ROUTING_KEY,
 };
 use cost::{peak_rss_kib, Cost};
 use fedora_messaging::amqp::config::QueueConfig;
@@ -157,12 +158,13 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
         }
         for ((imp, elapsed), cost) in ["bare", "amqprs", "ours"].iter().zip(spent).zip(cost) {
             let n = (block * BLOCKS) as f64;
-            emit(json!({
-                "path": path, "impl": imp, "size": size, "n": block * BLOCKS,
-                "in_flight": window, "msgs_per_s": n / elapsed.as_secs_f64(),
-                "cpu_us_per_msg": cost.cpu_us / n, "switches_per_msg": cost.switches / n,
-                "broker_cpu_us_per_msg": cost.broker_cpu_us / n,
-            }));
+            emit_measure(
+                json!({
+                    "path": path, "impl": imp, "size": size, "n": block * BLOCKS,
+                    "in_flight": window, "msgs_per_s": n / elapsed.as_secs_f64(),
+                }),
+                cost.per_message(block * BLOCKS),
+            );
         }
     }
     fresh_queue(&ch).await;
@@ -251,15 +253,15 @@ async fn consume(imp: &str, n: usize, prefetch: u16) {
     let (conn, ch) = channel().await;
     assert_eq!(depth(&ch).await, 0, "every message was consumed and acked");
     let _ = conn.close(200, "ok".into()).await;
-    emit(json!({
-        "path": format!("consume-prefetch-{prefetch}"), "impl": imp, "n": n, "prefetch": prefetch,
-        "msgs_per_s": n as f64 / total.as_secs_f64(),
-        "steady_msgs_per_s": (n - 1) as f64 / steady.as_secs_f64(),
-        "wrong_type": wrong.load(Ordering::Relaxed),
-        "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
-        "broker_cpu_us_per_msg": cost.broker_cpu_us / n as f64,
-        "peak_rss_kib": peak_rss_kib(),
-    }));
+    emit_measure(
+        json!({
+            "path": format!("consume-prefetch-{prefetch}"), "impl": imp, "n": n,
+            "prefetch": prefetch, "msgs_per_s": n as f64 / total.as_secs_f64(),
+            "steady_msgs_per_s": (n - 1) as f64 / steady.as_secs_f64(),
+            "wrong_type": wrong.load(Ordering::Relaxed), "peak_rss_kib": peak_rss_kib(),
+        }),
+        cost.per_message(n),
+    );
 }
 
 #[tokio::main]

@@ -26,7 +26,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench_message::{message, BenchMessageV1};
-use broker::{channel, config, depth, emit, fresh_queue, num, our_publish, QUEUE, ROUTING_KEY};
+use broker::{
+    channel, config, depth, emit_measure, fresh_queue, num, our_publish, QUEUE, ROUTING_KEY,
+};
 use cost::{peak_rss_kib, Cost};
 use fedora_messaging::amqp::config::QueueConfig;
 use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
@@ -54,13 +56,14 @@ async fn publish(n: usize, size: usize, in_flight: usize) {
     publisher.close().await;
     let _ = conn.close(200, "ok".into()).await;
     let rate = n as f64 / elapsed.as_secs_f64();
-    emit(json!({
-        "curve": "publish", "size": size, "in_flight": in_flight, "n": n,
-        "msgs_per_s": rate, "mib_per_s": rate * size as f64 / (1024.0 * 1024.0),
-        "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
-        "broker_cpu_us_per_msg": cost.broker_cpu_us / n as f64,
-        "peak_rss_kib": peak_rss_kib(),
-    }));
+    emit_measure(
+        json!({
+            "curve": "publish", "size": size, "in_flight": in_flight, "n": n,
+            "msgs_per_s": rate, "mib_per_s": rate * size as f64 / (1024.0 * 1024.0),
+            "peak_rss_kib": peak_rss_kib(),
+        }),
+        cost.per_message(n),
+    );
 }
 
 async fn consume(n: usize, size: usize, prefetch: u16, concurrency: usize, handler_us: u64) {
@@ -95,13 +98,14 @@ async fn consume(n: usize, size: usize, prefetch: u16, concurrency: usize, handl
     let (conn, ch) = channel().await;
     assert_eq!(depth(&ch).await, 0, "every message was consumed and acked");
     let _ = conn.close(200, "ok".into()).await;
-    emit(json!({
-        "curve": "consume", "size": size, "prefetch": prefetch, "concurrency": concurrency,
-        "handler_us": handler_us, "n": n, "msgs_per_s": n as f64 / elapsed.as_secs_f64(),
-        "cpu_us_per_msg": cost.cpu_us / n as f64, "switches_per_msg": cost.switches / n as f64,
-        "broker_cpu_us_per_msg": cost.broker_cpu_us / n as f64,
-        "peak_rss_kib": peak_rss_kib(),
-    }));
+    emit_measure(
+        json!({
+            "curve": "consume", "size": size, "prefetch": prefetch, "concurrency": concurrency,
+            "handler_us": handler_us, "n": n, "msgs_per_s": n as f64 / elapsed.as_secs_f64(),
+            "peak_rss_kib": peak_rss_kib(),
+        }),
+        cost.per_message(n),
+    );
 }
 
 #[tokio::main]

@@ -99,6 +99,15 @@ struct Confirms {
     last_tag: u64,
 }
 
+impl Confirms {
+    /// How many publishes a confirm of `tag` settles (the broker confirms in order).
+    fn settled(&mut self, tag: u64, multiple: bool) -> u64 {
+        let n = if multiple { tag - self.last_tag } else { 1 };
+        self.last_tag = self.last_tag.max(tag);
+        n
+    }
+}
+
 #[async_trait::async_trait]
 impl ChannelCallback for Confirms {
     async fn close(
@@ -115,24 +124,12 @@ impl ChannelCallback for Confirms {
         Ok(active)
     }
     async fn publish_ack(&mut self, _: &Channel, ack: Ack) {
-        let tag = ack.delivery_tag();
-        let n = if ack.mutiple() {
-            tag - self.last_tag
-        } else {
-            1
-        };
-        self.last_tag = self.last_tag.max(tag);
+        let n = self.settled(ack.delivery_tag(), ack.mutiple());
         self.acked.fetch_add(n, Ordering::Release);
         self.wake.notify_one();
     }
     async fn publish_nack(&mut self, _: &Channel, nack: Nack) {
-        let tag = nack.delivery_tag();
-        let n = if nack.multiple() {
-            tag - self.last_tag
-        } else {
-            1
-        };
-        self.last_tag = self.last_tag.max(tag);
+        let n = self.settled(nack.delivery_tag(), nack.multiple());
         self.nacked.fetch_add(n, Ordering::Release);
         self.wake.notify_one();
     }

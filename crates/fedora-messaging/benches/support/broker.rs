@@ -71,6 +71,17 @@ pub(crate) async fn depth(ch: &Channel) -> u32 {
         .message_count()
 }
 
+/// Prints one measure: `line` with the per-message `cost` fields added.
+pub(crate) fn emit_measure(
+    mut line: serde_json::Value,
+    cost: serde_json::Map<String, serde_json::Value>,
+) {
+    if let Some(fields) = line.as_object_mut() {
+        fields.extend(cost);
+    }
+    emit(line);
+}
+
 pub(crate) fn emit(line: serde_json::Value) {
     println!("{line}");
 }

@@ -46,6 +46,21 @@ impl Cost {
     }
 }
 
+impl Cost {
+    /// This cost spread over `n` messages, as the JSON fields every measure carries.
+    pub(crate) fn per_message(self, n: usize) -> serde_json::Map<String, serde_json::Value> {
+        let n = n as f64;
+        let mut fields = serde_json::Map::new();
+        fields.insert("cpu_us_per_msg".into(), (self.cpu_us / n).into());
+        fields.insert("switches_per_msg".into(), (self.switches / n).into());
+        fields.insert(
+            "broker_cpu_us_per_msg".into(),
+            (self.broker_cpu_us / n).into(),
+        );
+        fields
+    }
+}
+
 /// CPU microseconds and (when `switches`) context switches of every thread under `tasks`.
 fn threads(tasks: &str, switches: bool) -> (f64, f64) {
     let (mut cpu_us, mut count) = (0.0, 0.0);
