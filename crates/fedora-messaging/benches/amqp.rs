@@ -12,6 +12,7 @@
 //! cargo bench -p fedora-messaging --bench amqp -- publish N_SEQ N_PIPE SIZE   # sequential, pipelined; ours, bare
 //! cargo bench -p fedora-messaging --bench amqp -- prefill N SIZE      # N valid messages in the consume queue
 //! cargo bench -p fedora-messaging --bench amqp -- consume ours|bare|amqprs N PREFETCH
+//! cargo bench -p fedora-messaging --bench amqp -- ceiling N          # bare lapin over 1-4 channels and queues
 //! cargo bench -p fedora-messaging --bench amqp -- client-check [--alarm]   # beyond speed
 //! ```
 //!
@@ -27,6 +28,8 @@ mod bare_amqprs;
 mod bench_message;
 #[path = "support/broker.rs"]
 mod broker;
+#[path = "support/ceiling.rs"]
+mod ceiling;
 #[path = "support/client_check.rs"]
 mod client_check;
 #[path = "support/cost.rs"]
@@ -38,75 +41,25 @@ use std::time::{Duration, Instant};
 
 use bench_message::{message, BenchMessageV1};
 use broker::{
-    channel, config, depth, emit_measure, fresh_queue, num, our_publish, prefill, QUEUE,
-    ROUTING_KEY,
+    bare_publish, channel, config, depth, emit_measure, fresh_queue, num, our_publish, prefill,
+    traffic, BLOCKS, QUEUE, ROUTING_KEY, WINDOW,
 };
 use cost::{peak_rss_kib, Cost};
 use fedora_messaging::amqp::config::QueueConfig;
 use fedora_messaging::amqp::consume::{Consumer, HandlerError, Received};
 use fedora_messaging::amqp::publish::Publisher;
-use fedora_messaging::amqp::wire;
-use fedora_messaging::{Envelope, Registry};
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use fedora_messaging::Registry;
+use futures_util::stream::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicQosOptions, ConfirmSelectOptions,
 };
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel};
+use lapin::Channel;
 use serde_json::json;
-
-/// Confirms in flight in the pipelined runs.
-const WINDOW: usize = 1000;
-/// Publish runs alternate ours and bare in this many blocks.
-const BLOCKS: usize = 6;
-
-/// Bare lapin: `n` times the same bytes (body and properties, headers included, computed once),
-/// one confirm awaited at a time or `window` in flight.
-async fn bare_publish(
-    ch: &Channel,
-    n: usize,
-    (body, props): &(Vec<u8>, BasicProperties),
-    window: usize,
-) -> Duration {
-    let started = Instant::now();
-    let mut in_flight = FuturesUnordered::new();
-    for _ in 0..n {
-        let confirm = ch
-            .basic_publish(
-                "amq.topic".into(),
-                ROUTING_KEY.into(),
-                BasicPublishOptions::default(),
-                body,
-                props.clone(),
-            )
-            .await
-            .unwrap();
-        in_flight.push(confirm);
-        if in_flight.len() >= window {
-            assert!(in_flight.next().await.unwrap().unwrap().is_ack());
-        }
-    }
-    while let Some(c) = in_flight.next().await {
-        assert!(c.unwrap().is_ack());
-    }
-    started.elapsed()
-}
 
 async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
     let msg = message(size);
-    // The same traffic as ours: what one publish of the message puts on the wire.
-    let env = Envelope::builder(&msg).build().unwrap();
-    let body = env.body_bytes();
-    assert_eq!(
-        body.len(),
-        size,
-        "the body is exactly SIZE bytes, as the baseline's"
-    );
-    let traffic = (
-        body,
-        wire::to_basic_properties(&fedora_messaging::amqp::delivery::properties(&env)).unwrap(),
-    );
+    let (traffic, env) = traffic(&msg, size);
     let traffic_amqprs = (traffic.0.clone(), bare_amqprs::properties(&env));
     let (conn, ch) = channel().await;
     ch.confirm_select(ConfirmSelectOptions::default())
@@ -119,13 +72,13 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
     // Warm-up, not measured: connections, channels, validators compiled. And the check that the
     // three send the same message: what the broker stored from each is compared.
     fresh_queue(&ch).await;
-    bare_publish(&ch, 1, &traffic, 1).await;
+    bare_publish(&ch, ROUTING_KEY, 1, &traffic, 1).await;
     amqprs.publish(1, ROUTING_KEY, &traffic_amqprs, 1).await;
     our_publish(&publisher, &msg, 1, 1).await;
     let stored: Vec<_> = futures_util::future::join_all((0..3).map(|_| stored_message(&ch))).await;
     assert_eq!(stored[0], stored[1], "amqprs sends what lapin sends");
     assert_eq!(stored[0].1, stored[2].1, "ours sends the same body");
-    bare_publish(&ch, 20, &traffic, 1).await;
+    bare_publish(&ch, ROUTING_KEY, 20, &traffic, 1).await;
     amqprs.publish(20, ROUTING_KEY, &traffic_amqprs, 1).await;
     our_publish(&publisher, &msg, 20, 1).await;
     for (path, n, window) in [
@@ -143,7 +96,7 @@ async fn publish(n_sequential: usize, n_pipelined: usize, size: usize) {
                 fresh_queue(&ch).await;
                 let before = Cost::now();
                 spent[imp] += match imp {
-                    0 => bare_publish(&ch, block, &traffic, window).await,
+                    0 => bare_publish(&ch, ROUTING_KEY, block, &traffic, window).await,
                     1 => {
                         amqprs
                             .publish(block, ROUTING_KEY, &traffic_amqprs, window)
@@ -272,6 +225,7 @@ async fn main() {
         ["publish", sequential, pipelined, size] => {
             publish(num(sequential), num(pipelined), num(size)).await;
         }
+        ["ceiling", n] => ceiling::run(num(n)).await,
         ["prefill", n, size] => prefill(num(n), num(size)).await,
         ["client-check"] => client_check::run(false).await,
         ["client-check", "--alarm"] => client_check::run(true).await,

@@ -7,10 +7,14 @@ use std::time::{Duration, Instant};
 
 use fedora_messaging::amqp::config::Config;
 use fedora_messaging::amqp::publish::Publisher;
+use fedora_messaging::amqp::{delivery, wire};
+use fedora_messaging::Envelope;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use lapin::options::{QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions};
+use lapin::options::{
+    BasicPublishOptions, QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions,
+};
 use lapin::types::FieldTable;
-use lapin::{Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 
 use crate::bench_message::{message, BenchMessageV1};
 
@@ -36,39 +40,106 @@ pub(crate) async fn channel() -> (Connection, Channel) {
     (conn, ch)
 }
 
+/// Confirms in flight in the pipelined runs.
+pub(crate) const WINDOW: usize = 1000;
+/// Publish runs alternate the implementations in this many blocks, each first in turn.
+pub(crate) const BLOCKS: usize = 6;
+
 /// The durable queue every run uses, bound and empty; returns how many messages it held.
 pub(crate) async fn fresh_queue(ch: &Channel) -> u32 {
+    fresh_queue_named(ch, QUEUE, ROUTING_KEY).await
+}
+
+/// A durable queue `queue` bound to `amq.topic` with `key`, declared if needed and emptied;
+/// returns how many messages it held.
+pub(crate) async fn fresh_queue_named(ch: &Channel, queue: &str, key: &str) -> u32 {
     let durable = QueueDeclareOptions {
         durable: true,
         ..QueueDeclareOptions::default()
     };
-    ch.queue_declare(QUEUE.into(), durable, FieldTable::default())
+    ch.queue_declare(queue.into(), durable, FieldTable::default())
         .await
         .unwrap();
     ch.queue_bind(
-        QUEUE.into(),
+        queue.into(),
         "amq.topic".into(),
-        ROUTING_KEY.into(),
+        key.into(),
         QueueBindOptions::default(),
         FieldTable::default(),
     )
     .await
     .unwrap();
-    ch.queue_purge(QUEUE.into(), QueuePurgeOptions::default())
+    ch.queue_purge(queue.into(), QueuePurgeOptions::default())
         .await
         .unwrap()
 }
 
 /// Messages waiting in the queue.
 pub(crate) async fn depth(ch: &Channel) -> u32 {
+    depth_of(ch, QUEUE).await
+}
+
+/// Messages waiting in `queue`.
+pub(crate) async fn depth_of(ch: &Channel, queue: &str) -> u32 {
     let passive = QueueDeclareOptions {
         passive: true,
         ..QueueDeclareOptions::default()
     };
-    ch.queue_declare(QUEUE.into(), passive, FieldTable::default())
+    ch.queue_declare(queue.into(), passive, FieldTable::default())
         .await
         .unwrap()
         .message_count()
+}
+
+/// What one publish of `msg` by ours puts on the wire, for the bare lapin loop to send: the body
+/// (asserted to be `size` bytes, as the baseline's) and the properties, headers included. The
+/// envelope comes along for the other clients' properties.
+pub(crate) fn traffic(msg: &BenchMessageV1, size: usize) -> (Traffic, Envelope) {
+    let env = Envelope::builder(msg).build().unwrap();
+    let body = env.body_bytes();
+    assert_eq!(
+        body.len(),
+        size,
+        "the body is exactly SIZE bytes, as the baseline's"
+    );
+    let props = wire::to_basic_properties(&delivery::properties(&env)).unwrap();
+    ((body, props), env)
+}
+
+/// The body and properties the bare lapin loop sends.
+pub(crate) type Traffic = (Vec<u8>, BasicProperties);
+
+/// Bare lapin: `n` times the same bytes (body and properties, headers included, computed once) to
+/// `amq.topic` with `routing_key`, one confirm awaited at a time or `window` in flight.
+pub(crate) async fn bare_publish(
+    ch: &Channel,
+    routing_key: &str,
+    n: usize,
+    (body, props): &Traffic,
+    window: usize,
+) -> Duration {
+    let started = Instant::now();
+    let mut in_flight = FuturesUnordered::new();
+    for _ in 0..n {
+        let confirm = ch
+            .basic_publish(
+                "amq.topic".into(),
+                routing_key.into(),
+                BasicPublishOptions::default(),
+                body,
+                props.clone(),
+            )
+            .await
+            .unwrap();
+        in_flight.push(confirm);
+        if in_flight.len() >= window {
+            assert!(in_flight.next().await.unwrap().unwrap().is_ack());
+        }
+    }
+    while let Some(c) = in_flight.next().await {
+        assert!(c.unwrap().is_ack());
+    }
+    started.elapsed()
 }
 
 /// Prints one measure: `line` with the per-message `cost` fields added.
@@ -114,7 +185,7 @@ pub(crate) async fn prefill(n: usize, size: usize) {
     let (conn, ch) = channel().await;
     fresh_queue(&ch).await;
     // 1,000 confirms in flight: the pipelined publish of amqp.rs.
-    our_publish(&publisher, &message(size), n, 1000).await;
+    our_publish(&publisher, &message(size), n, WINDOW).await;
     assert_eq!(depth(&ch).await as usize, n);
     publisher.close().await;
     let _ = conn.close(200, "ok".into()).await;
