@@ -55,20 +55,37 @@ pub fn validate(topic: &str) -> Result<(), TopicError> {
     if topic.is_empty() {
         return Err(TopicError::Empty);
     }
-    let mut start = 0;
-    for word in topic.split('.') {
-        if word.is_empty() {
-            return Err(TopicError::EmptyWord {
-                topic: topic.into(),
-                at: start,
-            });
+    // One pass over the bytes (this runs for every message built): the first empty word, and the
+    // first ASCII space or control character. An empty word is reported first, as a topic is
+    // read word by word; non-ASCII text goes through the full Unicode check below.
+    let (mut start, mut bad, mut ascii) = (0, None, true);
+    for (i, &b) in topic.as_bytes().iter().enumerate() {
+        if b == b'.' {
+            if i == start {
+                return Err(TopicError::EmptyWord {
+                    topic: topic.into(),
+                    at: start,
+                });
+            }
+            start = i + 1;
+        } else if b >= 0x80 {
+            ascii = false;
+        } else if bad.is_none() && (b <= b' ' || b == 0x7f) {
+            bad = Some((i, char::from(b)));
         }
-        start += word.len() + 1;
     }
-    if let Some((at, ch)) = topic
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || c.is_control())
-    {
+    if start == topic.len() {
+        return Err(TopicError::EmptyWord {
+            topic: topic.into(),
+            at: start,
+        });
+    }
+    if !ascii {
+        bad = topic
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || c.is_control());
+    }
+    if let Some((at, ch)) = bad {
         return Err(TopicError::BadCharacter {
             topic: topic.into(),
             ch,
@@ -147,7 +164,66 @@ mod tests {
             validate("a.b c"),
             Err(TopicError::BadCharacter { ch: ' ', at: 3, .. })
         ));
+        assert!(matches!(
+            validate("a b..c"),
+            Err(TopicError::EmptyWord { at: 4, .. })
+        ));
+        assert!(matches!(
+            validate("é.b\u{a0}"),
+            Err(TopicError::BadCharacter {
+                ch: '\u{a0}',
+                at: 4,
+                ..
+            })
+        ));
         // Hyphens and non-ASCII words are fine: real topics use them.
         assert!(validate("org.release-monitoring.prod.anitya.project.version.update.v2").is_ok());
+    }
+
+    /// The validation as first written (every word, then every character); the one-pass
+    /// version must agree with it on every string.
+    fn validate_by_words(topic: &str) -> Result<(), TopicError> {
+        if topic.is_empty() {
+            return Err(TopicError::Empty);
+        }
+        let mut start = 0;
+        for word in topic.split('.') {
+            if word.is_empty() {
+                return Err(TopicError::EmptyWord {
+                    topic: topic.into(),
+                    at: start,
+                });
+            }
+            start += word.len() + 1;
+        }
+        if let Some((at, ch)) = topic
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || c.is_control())
+        {
+            return Err(TopicError::BadCharacter {
+                topic: topic.into(),
+                ch,
+                at,
+            });
+        }
+        check_length(topic)
+    }
+
+    #[test]
+    fn one_pass_agrees_with_word_by_word_on_every_short_string() {
+        let alphabet = [
+            'a', '.', ' ', '\t', '\x0b', '\x7f', '\u{1}', 'é', '\u{85}', '\u{a0}', '\u{2028}',
+        ];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            for s in &longer {
+                assert_eq!(validate(s), validate_by_words(s), "{s:?}");
+            }
+            strings = longer;
+        }
     }
 }
