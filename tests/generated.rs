@@ -20,6 +20,41 @@ fn round_trip<M: Message>(body: Value) -> M {
     m
 }
 
+/// The six lists read from the body at once (what building an envelope asks for) are the six
+/// accessors' own, and become the envelope's filter headers.
+fn lists_agree<M: Message>(m: &M) {
+    let body = m.to_body().unwrap();
+    let lists = [
+        m.usernames(),
+        m.groups(),
+        m.packages(),
+        m.containers(),
+        m.modules(),
+        m.flatpaks(),
+    ];
+    assert!(lists.iter().any(|l| !l.is_empty()), "{}", M::SCHEMA_NAME);
+    assert_eq!(m.filter_lists(&body), lists, "{}", M::SCHEMA_NAME);
+    let env = Envelope::from_message(m).unwrap();
+    let mut expected: Vec<String> = fedora_messaging::headers::FilterKind::ALL
+        .iter()
+        .zip(&lists)
+        .flat_map(|(kind, items)| items.iter().map(|i| kind.header_name(i)))
+        .collect();
+    let mut found: Vec<String> = env
+        .headers
+        .keys()
+        .filter(|k| {
+            fedora_messaging::headers::FilterKind::ALL
+                .iter()
+                .any(|kind| k.starts_with(&kind.header_name("")))
+        })
+        .cloned()
+        .collect();
+    expected.sort();
+    found.sort();
+    assert_eq!(found, expected, "{}", M::SCHEMA_NAME);
+}
+
 fn env_for(name: &str, body: Value) -> Envelope {
     let mut env = Envelope::from_message(&BaseMessage::new("t", json!({}))).unwrap();
     env.body = body;
@@ -122,6 +157,7 @@ fn hard_shapes_of_the_forum_schema() {
     assert_eq!(m.usernames(), ["alice", "carol"]);
     assert_eq!(m.groups(), ["dev"]);
     assert_eq!(m.app_name().as_deref(), Some("forum"));
+    lists_agree(&m);
 }
 
 #[test]
@@ -139,6 +175,7 @@ fn all_of_three_types_and_null_enums() {
     assert_eq!(m.summary(), "admin updated alice's timezone, locale");
     assert_eq!(m.usernames(), ["admin", "alice"]);
     assert_eq!(m.groups(), ["packager", "qa"]);
+    lists_agree(&m);
     for uid in [json!("u1000"), json!(null), json!(7)] {
         let mut b = m.to_body().unwrap();
         b["uid"] = uid;
@@ -152,6 +189,8 @@ fn summary_falls_back_to_the_topic_when_a_value_is_missing() {
         json!({"tag": "f42", "build": {"name": "n", "version": "1", "release": "1"}, "user": {"name": "u"}}),
     );
     assert_eq!(m.summary(), "u tagged n into f42");
+    assert_eq!(m.packages(), ["n"]);
+    lists_agree(&m);
     let m: demo::BuildCompleteV2 =
         round_trip(json!({"owner": "o", "package": "p", "status": "failed", "arch": "aarch64"}));
     assert_eq!(m.url(), None, "no log_url: no url");

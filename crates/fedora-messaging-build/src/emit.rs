@@ -194,6 +194,16 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
             }
         });
     }
+    // The envelope builder asks for all six lists with the body it has just serialized: reading
+    // them from it spares serializing the message again for each list that has accessors.
+    if a.lists().iter().any(|(_, list)| !list.is_empty()) {
+        let lists = a.lists().map(|(_, list)| quote!(&[#(#list),*]));
+        out.extend(quote! {
+            fn filter_lists(&self, body: &Value) -> [Vec<String>; 6] {
+                ::fedora_messaging::__private::generated::filter_lists(body, [#(#lists),*])
+            }
+        });
+    }
     out
 }
 

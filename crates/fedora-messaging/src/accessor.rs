@@ -4,27 +4,53 @@
 //! call these; tools that read a schema repo at run time (a bridge stamping filter headers) use
 //! the same functions, so both derive the same values. Nothing here panics.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 /// Every value at `pointer`, where a `*` segment stands for each element of an array (or each
 /// value of an object).
 pub fn values<'a>(body: &'a Value, pointer: &str) -> Vec<&'a Value> {
-    let mut current = vec![body];
-    for seg in pointer.split('/').skip(1) {
-        let seg = seg.replace("~1", "/").replace("~0", "~");
-        let mut next = Vec::new();
-        for v in current {
-            match (v, seg.as_str()) {
-                (Value::Array(a), "*") => next.extend(a.iter()),
-                (Value::Object(o), "*") => next.extend(o.values()),
-                (Value::Array(a), i) => next.extend(i.parse::<usize>().ok().and_then(|i| a.get(i))),
-                (Value::Object(o), k) => next.extend(o.get(k)),
-                _ => {}
+    let mut out = Vec::new();
+    // A pointer is "" (the whole body) or starts with "/"; the first split part is what precedes it.
+    let mut segments = pointer.split('/');
+    segments.next();
+    descend(body, segments, &mut out);
+    out
+}
+
+/// Pushes onto `out` every value the remaining `segments` reach from `v`. Recursion goes one level
+/// per segment of the pointer (written in `messages.toml`), never deeper than the pointer.
+fn descend<'a, 'p>(
+    v: &'a Value,
+    mut segments: impl Iterator<Item = &'p str> + Clone,
+    out: &mut Vec<&'a Value>,
+) {
+    let Some(seg) = segments.next() else {
+        out.push(v);
+        return;
+    };
+    // Most segments have no escapes: unescaping them would only copy them.
+    let seg: Cow<'_, str> = if seg.contains('~') {
+        Cow::Owned(seg.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(seg)
+    };
+    match (v, &*seg) {
+        (Value::Array(a), "*") => a.iter().for_each(|c| descend(c, segments.clone(), out)),
+        (Value::Object(o), "*") => o.values().for_each(|c| descend(c, segments.clone(), out)),
+        (Value::Array(a), i) => {
+            if let Some(c) = i.parse::<usize>().ok().and_then(|i| a.get(i)) {
+                descend(c, segments, out);
             }
         }
-        current = next;
+        (Value::Object(o), k) => {
+            if let Some(c) = o.get(k) {
+                descend(c, segments, out);
+            }
+        }
+        _ => {}
     }
-    current
 }
 
 /// A value as text: strings as they are, numbers and booleans as JSON writes them; `None` for

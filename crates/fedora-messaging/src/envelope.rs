@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::headers::{self, FilterKind, HeaderError, Headers, Stamp};
+use crate::headers::{self, HeaderError, Headers, Stamp};
 use crate::message::Message;
 use crate::pyjson::{self, Style};
 use crate::schema::{self, CompiledSchema, Part, SchemaError, ValidationError};
@@ -373,7 +373,7 @@ impl<M: Message> EnvelopeBuilder<'_, M> {
             sent_at: self.sent_at.unwrap_or_else(headers::sent_at_now),
             severity: m.severity(),
             priority: self.priority,
-            filters: filters_of(m),
+            filters: m.filter_lists(&body),
         };
         let headers = stamp.apply(self.headers)?;
         Ok(Envelope {
@@ -388,18 +388,6 @@ impl<M: Message> EnvelopeBuilder<'_, M> {
             delivery_mode: Some(DELIVERY_MODE_PERSISTENT),
         })
     }
-}
-
-/// The filter header items of `m`, per kind, in [`FilterKind::ALL`] order.
-pub(crate) fn filters_of<M: Message>(m: &M) -> [Vec<String>; 6] {
-    FilterKind::ALL.map(|kind| match kind {
-        FilterKind::User => m.usernames(),
-        FilterKind::Group => m.groups(),
-        FilterKind::Rpm => m.packages(),
-        FilterKind::Container => m.containers(),
-        FilterKind::Module => m.modules(),
-        FilterKind::Flatpak => m.flatpaks(),
-    })
 }
 
 /// A fresh message id: a lower-case, hyphenated uuid4, as Python's `str(uuid.uuid4())`.

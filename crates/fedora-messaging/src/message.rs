@@ -142,6 +142,28 @@ pub trait Message: fmt::Debug + Send + Sync + Sized + 'static {
     fn flatpaks(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The six filter lists at once, in [`FilterKind::ALL`](crate::headers::FilterKind::ALL)
+    /// order ([`usernames`](Message::usernames), [`groups`](Message::groups),
+    /// [`packages`](Message::packages), [`containers`](Message::containers),
+    /// [`modules`](Message::modules), [`flatpaks`](Message::flatpaks)), given the message's body
+    /// as JSON: the one [`Message::to_body`] made, or the one the message was decoded from.
+    ///
+    /// Building an envelope calls this once, with the body it has just serialized. The default
+    /// calls the six accessors and ignores `body`. A type whose accessors read the body as JSON
+    /// (generated types find theirs with `messages.toml` pointers) overrides it to read `body`,
+    /// so that a message is serialized once, not once more per list.
+    fn filter_lists(&self, body: &Value) -> [Vec<String>; 6] {
+        let _ = body;
+        [
+            self.usernames(),
+            self.groups(),
+            self.packages(),
+            self.containers(),
+            self.modules(),
+            self.flatpaks(),
+        ]
+    }
 }
 
 /// Python's `schema_utils.user_avatar_url(username)` with its defaults (size 64, `retro`).

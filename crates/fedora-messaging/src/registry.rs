@@ -177,7 +177,7 @@ impl Registry {
                 },
                 type_of: |env| {
                     let m = M::from_body(env.body.clone(), &env.topic, env.severity())?;
-                    Ok((m.severity(), crate::envelope::filters_of(&m)))
+                    Ok((m.severity(), m.filter_lists(&env.body)))
                 },
             },
         );

@@ -54,6 +54,19 @@ pub fn body<M: Serialize>(message: &M) -> Value {
     serde_json::to_value(message).unwrap_or(Value::Null)
 }
 
+/// The six filter lists of [`Message::filter_lists`](crate::Message::filter_lists): each
+/// list's accessors [`collect`]ed from `body`, which generated types pass on instead of serializing
+/// themselves again for every list.
+pub fn filter_lists(body: &Value, accessors: [&[&str]; 6]) -> [Vec<String>; 6] {
+    accessors.map(|list| {
+        if list.is_empty() {
+            Vec::new()
+        } else {
+            collect(body, list)
+        }
+    })
+}
+
 pub use crate::accessor::{collect, first, render, texts, values, FILTERS};
 
 #[cfg(test)]
