@@ -8,13 +8,14 @@
 //! cargo bench -p fedora-messaging-rs --bench generated -- PATH N
 //! ```
 //!
-//! runs PATH (`construct+validate`, `build`, `validate`) N times after the setup.
+//! runs PATH (`construct+validate`, `build`, `validate`, `receive-typed`) N times after the setup.
 
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
 use std::hint::black_box;
 
-use fedora_messaging::Envelope;
+use fedora_messaging::amqp::delivery;
+use fedora_messaging::{Envelope, Registry};
 use fedora_messaging_rs::messages::koji::BuildStateChangeV1;
 use serde_json::json;
 
@@ -42,6 +43,12 @@ fn main() {
     let env = Envelope::from_message(&msg).unwrap();
     // Compiles and caches the validator, as the first message of a process does.
     env.validate_as::<BuildStateChangeV1>().unwrap();
+    let registry = Registry::new().with::<BuildStateChangeV1>().unwrap();
+    let props = delivery::Properties {
+        content_encoding: Some("utf-8".into()),
+        ..delivery::properties(&env)
+    };
+    let body = env.body_bytes();
     let run: Box<dyn Fn()> = match path.as_str() {
         "construct+validate" => Box::new(|| {
             let e = Envelope::from_message(black_box(&msg)).unwrap();
@@ -52,6 +59,9 @@ fn main() {
             black_box(Envelope::from_message(black_box(&msg)).unwrap());
         }),
         "validate" => Box::new(|| black_box(&env).validate_as::<BuildStateChangeV1>().unwrap()),
+        "receive-typed" => Box::new(|| {
+            black_box(delivery::receive(&registry, &env.topic, props.clone(), &body).unwrap());
+        }),
         other => {
             eprintln!("generated bench: unknown path {other:?}");
             std::process::exit(2);

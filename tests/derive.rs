@@ -144,6 +144,9 @@ fn unknown_fields_survive_a_round_trip() {
     let mut env = Envelope::from_message(&comment()).unwrap();
     env.body["added_in_v2"] = json!({"nested": [1, 2]});
     let typed: UpdateComment = env.decode().unwrap();
+    // `decode` borrows the body (`from_body_ref`); taking it by value decodes the same message.
+    let owned = UpdateComment::from_body(env.body.clone(), &env.topic, env.severity()).unwrap();
+    assert_eq!(typed, owned);
     let again = Envelope::builder(&typed)
         .id(env.id.clone().unwrap())
         .sent_at_text(env.sent_at().unwrap())

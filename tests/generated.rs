@@ -17,6 +17,9 @@ use serde_json::{json, Value};
 fn round_trip<M: Message>(body: Value) -> M {
     let m = M::from_body(body.clone(), "t", Severity::Info).unwrap();
     assert_eq!(m.to_body().unwrap(), body, "{}", M::SCHEMA_NAME);
+    // Decoding a received envelope borrows its body: the same message, nothing lost.
+    let by_ref = M::from_body_ref(&body, "t", Severity::Info).unwrap();
+    assert_eq!(by_ref.to_body().unwrap(), body, "{}", M::SCHEMA_NAME);
     m
 }
 

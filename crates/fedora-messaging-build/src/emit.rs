@@ -292,6 +292,14 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
                     ::fedora_messaging::__private::generated::from_body(body)
                 }
 
+                fn from_body_ref(
+                    body: &Value,
+                    _topic: &str,
+                    _severity: ::fedora_messaging::Severity,
+                ) -> Result<Self, ::fedora_messaging::serde_json::Error> {
+                    ::fedora_messaging::__private::generated::from_body_ref(body)
+                }
+
                 #topic_fn
                 #accessors
             }

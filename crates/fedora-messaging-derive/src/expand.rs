@@ -124,6 +124,14 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     #fm::__private::serde_json::from_value(body)
                 }
 
+                fn from_body_ref(
+                    body: &#fm::__private::serde_json::Value,
+                    _topic: &str,
+                    _severity: #fm::Severity,
+                ) -> ::core::result::Result<Self, #fm::__private::serde_json::Error> {
+                    <Self as #fm::__private::serde::Deserialize>::deserialize(body)
+                }
+
                 #summary
                 #url
                 #app_name

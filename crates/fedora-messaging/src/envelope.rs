@@ -256,7 +256,7 @@ impl Envelope {
         }
         let validator = schema::body_validator::<M>()?;
         self.check_then_decode(&validator, M::SCHEMA_NAME, |env| {
-            M::from_body(env.body.clone(), &env.topic, env.severity())
+            M::from_body_ref(&env.body, &env.topic, env.severity())
         })
     }
 

@@ -73,6 +73,17 @@ pub trait Message: fmt::Debug + Send + Sync + Sized + 'static {
     /// `severity` its header, for types that keep them.
     fn from_body(body: Value, topic: &str, severity: Severity) -> Result<Self, serde_json::Error>;
 
+    /// [`Message::from_body`] from a borrowed body: what decoding a received envelope calls, since
+    /// the envelope keeps its body. The default clones `body` for `from_body`; derived and
+    /// generated types deserialize from the reference, copying only what the type keeps.
+    fn from_body_ref(
+        body: &Value,
+        topic: &str,
+        severity: Severity,
+    ) -> Result<Self, serde_json::Error> {
+        Self::from_body(body.clone(), topic, severity)
+    }
+
     /// The topic, without any prefix.
     fn topic(&self) -> Cow<'_, str> {
         Cow::Borrowed(Self::TOPIC.unwrap_or(""))

@@ -172,11 +172,11 @@ impl Registry {
                 deprecated: M::DEPRECATED,
                 validator,
                 decode: |env| {
-                    M::from_body(env.body.clone(), &env.topic, env.severity())
+                    M::from_body_ref(&env.body, &env.topic, env.severity())
                         .map(|m| Box::new(m) as Box<dyn DynMessage>)
                 },
                 type_of: |env| {
-                    let m = M::from_body(env.body.clone(), &env.topic, env.severity())?;
+                    let m = M::from_body_ref(&env.body, &env.topic, env.severity())?;
                     Ok((m.severity(), m.filter_lists(&env.body)))
                 },
             },

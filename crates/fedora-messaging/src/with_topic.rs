@@ -64,6 +64,17 @@ impl<M: Message> Message for WithTopic<M> {
         })
     }
 
+    fn from_body_ref(
+        body: &Value,
+        topic: &str,
+        severity: Severity,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            topic: topic.to_owned(),
+            message: M::from_body_ref(body, topic, severity)?,
+        })
+    }
+
     fn topic(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.topic)
     }
@@ -124,5 +135,9 @@ impl<M: Message> Message for WithTopic<M> {
 
     fn flatpaks(&self) -> Vec<String> {
         self.message.flatpaks()
+    }
+
+    fn filter_lists(&self, body: &Value) -> [Vec<String>; 6] {
+        self.message.filter_lists(body)
     }
 }

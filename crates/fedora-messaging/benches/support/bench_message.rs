@@ -59,6 +59,10 @@ impl Message for BenchMessageV1 {
     fn from_body(body: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
         serde_json::from_value(body)
     }
+    // As `#[derive(Message)]` writes it: a received body is decoded without cloning it first.
+    fn from_body_ref(body: &Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
+        Self::deserialize(body)
+    }
     fn summary(&self) -> String {
         self.summary.clone()
     }

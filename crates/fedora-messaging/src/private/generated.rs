@@ -28,6 +28,18 @@ pub fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, serde
     serde_json::from_value(body)
 }
 
+/// [`from_body`] from a borrowed body: the same depth check, then the type deserialized from the
+/// reference, which copies only the strings and values the type keeps.
+pub fn from_body_ref<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, serde_json::Error> {
+    if crate::schema::deeper_than(body, crate::schema::MAX_DEPTH) {
+        return Err(serde::de::Error::custom(format_args!(
+            "the body nests more than {} levels deep",
+            crate::schema::MAX_DEPTH
+        )));
+    }
+    T::deserialize(body)
+}
+
 /// Drops `v` without recursion: a value nested deeper than the stack allows would otherwise
 /// overflow it while being dropped.
 fn dismantle(v: Value) {

@@ -5,4 +5,5 @@ pub mod derive;
 pub mod generated;
 
 pub use derive::{body_schema_for, collect};
+pub use serde;
 pub use serde_json;
