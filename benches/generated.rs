@@ -49,6 +49,8 @@ fn main() {
         ..delivery::properties(&env)
     };
     let body = env.body_bytes();
+    // BENCHMARKS.md gives this size.
+    assert_eq!(body.len(), 326);
     let run: Box<dyn Fn()> = match path.as_str() {
         "construct+validate" => Box::new(|| {
             let e = Envelope::from_message(black_box(&msg)).unwrap();
