@@ -20,10 +20,7 @@ where
 pub fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, serde_json::Error> {
     if crate::schema::deeper_than(&body, crate::schema::MAX_DEPTH) {
         dismantle(body);
-        return Err(serde::de::Error::custom(format_args!(
-            "the body nests more than {} levels deep",
-            crate::schema::MAX_DEPTH
-        )));
+        return Err(too_deep());
     }
     serde_json::from_value(body)
 }
@@ -32,12 +29,17 @@ pub fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, serde
 /// reference, which copies only the strings and values the type keeps.
 pub fn from_body_ref<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, serde_json::Error> {
     if crate::schema::deeper_than(body, crate::schema::MAX_DEPTH) {
-        return Err(serde::de::Error::custom(format_args!(
-            "the body nests more than {} levels deep",
-            crate::schema::MAX_DEPTH
-        )));
+        return Err(too_deep());
     }
     T::deserialize(body)
+}
+
+/// The error of a body nested deeper than [`MAX_DEPTH`](crate::schema::MAX_DEPTH).
+fn too_deep() -> serde_json::Error {
+    serde::de::Error::custom(format_args!(
+        "the body nests more than {} levels deep",
+        crate::schema::MAX_DEPTH
+    ))
 }
 
 /// Drops `v` without recursion: a value nested deeper than the stack allows would otherwise
@@ -93,6 +95,8 @@ mod tests {
             // Not `json!`: it would serialize `v` again, recursively.
             v = Value::Array(vec![v]);
         }
+        let err = from_body_ref::<Value>(&v).unwrap_err();
+        assert!(err.to_string().contains("levels deep"), "{err}");
         let err = from_body::<Value>(v).unwrap_err();
         assert!(err.to_string().contains("levels deep"), "{err}");
     }
