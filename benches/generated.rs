@@ -12,24 +12,18 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
+#[path = "../crates/fedora-messaging/benches/support/counting.rs"]
+mod counting;
+
 use std::hint::black_box;
 
+use counting::Paths;
 use fedora_messaging::amqp::delivery;
 use fedora_messaging::{Envelope, Registry};
 use fedora_messaging_rs::messages::koji::BuildStateChangeV1;
 use serde_json::json;
 
 fn main() {
-    // `cargo bench` appends `--bench`.
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let [path, n] = args.as_slice() else {
-        eprintln!("generated bench: PATH N (run by scripts/bench-instructions)");
-        std::process::exit(2);
-    };
-    let n: usize = n.parse().expect("N, a number");
     let msg: BuildStateChangeV1 = serde_json::from_value(json!({
         "build": {"id": 2_468_013, "name": "python-requests", "version": "2.32.3", "release": "1.fc41", "epoch": null},
         "old": "BUILDING",
@@ -51,25 +45,30 @@ fn main() {
     let body = env.body_bytes();
     // BENCHMARKS.md gives this size.
     assert_eq!(body.len(), 326);
-    let run: Box<dyn Fn()> = match path.as_str() {
-        "construct+validate" => Box::new(|| {
+    let mut paths = Paths::new();
+    paths.insert(
+        "construct+validate",
+        Box::new(|| {
             let e = Envelope::from_message(black_box(&msg)).unwrap();
             e.validate_as::<BuildStateChangeV1>().unwrap();
             black_box(e);
         }),
-        "build" => Box::new(|| {
+    );
+    paths.insert(
+        "build",
+        Box::new(|| {
             black_box(Envelope::from_message(black_box(&msg)).unwrap());
         }),
-        "validate" => Box::new(|| black_box(&env).validate_as::<BuildStateChangeV1>().unwrap()),
-        "receive-typed" => Box::new(|| {
+    );
+    paths.insert(
+        "validate",
+        Box::new(|| black_box(&env).validate_as::<BuildStateChangeV1>().unwrap()),
+    );
+    paths.insert(
+        "receive-typed",
+        Box::new(|| {
             black_box(delivery::receive(&registry, &env.topic, props.clone(), &body).unwrap());
         }),
-        other => {
-            eprintln!("generated bench: unknown path {other:?}");
-            std::process::exit(2);
-        }
-    };
-    for _ in 0..n {
-        run();
-    }
+    );
+    counting::run("generated", &paths);
 }
