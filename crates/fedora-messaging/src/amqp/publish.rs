@@ -100,6 +100,35 @@ pub enum AttemptError {
     /// The connection or channel failed while publishing.
     #[error(transparent)]
     Channel(#[from] lapin::Error),
+    /// The channel was not in confirm mode, so the broker would never have confirmed the message.
+    #[error("the publish channel was not in confirm mode")]
+    NotConfirming,
+}
+
+/// What the broker's answer to one publish means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Answer {
+    /// Acked: the broker has the message.
+    Confirmed,
+    /// Acked after returning it as unroutable (mandatory mode); `reason` is its code and text.
+    Returned { reason: String },
+    /// Nacked: the broker did not take it.
+    Nacked,
+    /// No confirm was asked for: nothing says the broker has it.
+    NotConfirming,
+}
+
+/// The meaning of a confirmation: only an ack of a message that was not returned is a message
+/// sent.
+fn answer(confirmation: &Confirmation) -> Answer {
+    match confirmation {
+        Confirmation::Ack(None) => Answer::Confirmed,
+        Confirmation::Ack(Some(returned)) => Answer::Returned {
+            reason: format!("{} {}", returned.reply_code, returned.reply_text),
+        },
+        Confirmation::Nack(_) => Answer::Nacked,
+        Confirmation::NotRequested => Answer::NotConfirming,
+    }
 }
 
 struct Link {
@@ -350,17 +379,24 @@ impl Publisher {
                 }
             };
             // The deadline bounds this wait too: `send` runs all of this under `timeout_at`.
-            match confirm.await {
-                Ok(Confirmation::Ack(None) | Confirmation::NotRequested) => return Ok(()),
-                Ok(Confirmation::Ack(Some(returned))) => {
+            match confirm.await.map(|c| answer(&c)) {
+                Ok(Answer::Confirmed) => return Ok(()),
+                Ok(Answer::Returned { reason }) => {
                     return Err(PublishError::Returned {
                         reason: format!(
-                            "{} {} (exchange {exchange:?}, routing key {routing_key:?})",
-                            returned.reply_code, returned.reply_text
+                            "{reason} (exchange {exchange:?}, routing key {routing_key:?})"
                         ),
                     })
                 }
-                Ok(Confirmation::Nack(_)) => {
+                Ok(Answer::NotConfirming) => {
+                    // Every channel is opened in confirm mode, so this is a client fault; the
+                    // message is not reported sent on a channel that would never confirm it.
+                    tracing::warn!("publish channel not in confirm mode; publishing again");
+                    self.drop_link(link.id, &"the channel was not in confirm mode")
+                        .await;
+                    *last_error = Some(AttemptError::NotConfirming);
+                }
+                Ok(Answer::Nacked) => {
                     // A quorum queue without a leader (a cluster node just died) nacks; a channel
                     // opened during the election can go on nacking after the new leader is up.
                     // So: a fresh channel, a pause, and again — a few times, then the nack is
@@ -514,6 +550,31 @@ mod tests {
         fn from_body(_: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
             Ok(Self)
         }
+    }
+
+    #[test]
+    fn only_an_ack_without_a_return_is_a_message_sent() {
+        assert_eq!(answer(&Confirmation::Ack(None)), Answer::Confirmed);
+        assert_eq!(answer(&Confirmation::Nack(None)), Answer::Nacked);
+        let returned = lapin::message::BasicReturnMessage {
+            delivery: lapin::message::Delivery::mock(
+                1,
+                "amq.topic".into(),
+                "a.b".into(),
+                false,
+                Vec::new(),
+            ),
+            reply_code: 312,
+            reply_text: "NO_ROUTE".into(),
+        };
+        assert_eq!(
+            answer(&Confirmation::Ack(Some(returned))),
+            Answer::Returned {
+                reason: "312 NO_ROUTE".into()
+            }
+        );
+        // A channel without confirms says nothing about the message: not sent.
+        assert_eq!(answer(&Confirmation::NotRequested), Answer::NotConfirming);
     }
 
     #[test]
