@@ -232,6 +232,11 @@ impl Stats {
         self.published.get()
     }
 
+    /// Deliveries rejected before a handler because they were not valid messages.
+    pub fn invalid_count(&self) -> u64 {
+        self.invalid.get()
+    }
+
     fn outcome(&self, o: Outcome) -> u64 {
         self.consumed
             .get_or_create(&vec![("outcome".into(), o.label().into())])
