@@ -9,6 +9,7 @@
 //! | [`config`] | the `config.toml` Python services already have, with Python's keys, defaults and errors |
 //! | [`connection`] | connecting as the config says: pika-style URL, TLS, SASL EXTERNAL |
 //! | [`publish`] | [`Publisher`]: publishing with publisher confirms, pipelined, reconnecting |
+//! | `confirm` | what the broker's confirm of one publish means (sent, returned, nacked, not confirming) |
 //! | [`consume`] | [`Consumer`]: Python's callback table mapped to ack / nack / reject / halt |
 //! | [`delivery`] | a delivery's properties and body → an [`Envelope`](crate::Envelope) (Python's `get_message`) |
 //! | [`monitor`] | the `[monitoring]` HTTP server: `/live`, `/ready` as Python, `/metrics` for Prometheus |
@@ -16,6 +17,7 @@
 //! | [`testing`] | checking what code publishes without a broker (Python's `mock_sends`) |
 
 pub mod config;
+mod confirm;
 pub mod connection;
 pub mod consume;
 pub mod delivery;

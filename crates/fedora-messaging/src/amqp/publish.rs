@@ -18,10 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::{Channel, Confirmation, Connection};
+use lapin::{Channel, Connection};
 use tokio::sync::Mutex;
 
 use super::config::Config;
+use super::confirm::{answer, Answer};
 use super::connection::{self, ConnectError};
 use super::monitor::Stats;
 use super::wire;
@@ -103,32 +104,6 @@ pub enum AttemptError {
     /// The channel was not in confirm mode, so the broker would never have confirmed the message.
     #[error("the publish channel was not in confirm mode")]
     NotConfirming,
-}
-
-/// What the broker's answer to one publish means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Answer {
-    /// Acked: the broker has the message.
-    Confirmed,
-    /// Acked after returning it as unroutable (mandatory mode); `reason` is its code and text.
-    Returned { reason: String },
-    /// Nacked: the broker did not take it.
-    Nacked,
-    /// No confirm was asked for: nothing says the broker has it.
-    NotConfirming,
-}
-
-/// The meaning of a confirmation: only an ack of a message that was not returned is a message
-/// sent.
-fn answer(confirmation: &Confirmation) -> Answer {
-    match confirmation {
-        Confirmation::Ack(None) => Answer::Confirmed,
-        Confirmation::Ack(Some(returned)) => Answer::Returned {
-            reason: format!("{} {}", returned.reply_code, returned.reply_text),
-        },
-        Confirmation::Nack(_) => Answer::Nacked,
-        Confirmation::NotRequested => Answer::NotConfirming,
-    }
 }
 
 struct Link {
@@ -550,31 +525,6 @@ mod tests {
         fn from_body(_: Value, _: &str, _: Severity) -> Result<Self, serde_json::Error> {
             Ok(Self)
         }
-    }
-
-    #[test]
-    fn only_an_ack_without_a_return_is_a_message_sent() {
-        assert_eq!(answer(&Confirmation::Ack(None)), Answer::Confirmed);
-        assert_eq!(answer(&Confirmation::Nack(None)), Answer::Nacked);
-        let returned = lapin::message::BasicReturnMessage {
-            delivery: lapin::message::Delivery::mock(
-                1,
-                "amq.topic".into(),
-                "a.b".into(),
-                false,
-                Vec::new(),
-            ),
-            reply_code: 312,
-            reply_text: "NO_ROUTE".into(),
-        };
-        assert_eq!(
-            answer(&Confirmation::Ack(Some(returned))),
-            Answer::Returned {
-                reason: "312 NO_ROUTE".into()
-            }
-        );
-        // A channel without confirms says nothing about the message: not sent.
-        assert_eq!(answer(&Confirmation::NotRequested), Answer::NotConfirming);
     }
 
     #[test]
