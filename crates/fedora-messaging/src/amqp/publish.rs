@@ -85,6 +85,10 @@ pub enum PublishError {
         #[source]
         last_error: Option<AttemptError>,
     },
+    /// The message went out on a channel that was not in confirm mode: the broker may or may not
+    /// have it, and never said. Not published again; the next publish opens a new channel.
+    #[error("the message was sent on a channel without publisher confirms; the broker never confirmed it")]
+    Unconfirmed,
     /// The configuration cannot give a connection at all (bad URL, unreadable TLS files).
     #[error(transparent)]
     Connect(#[from] ConnectError),
@@ -101,9 +105,6 @@ pub enum AttemptError {
     /// The connection or channel failed while publishing.
     #[error(transparent)]
     Channel(#[from] lapin::Error),
-    /// The channel was not in confirm mode, so the broker would never have confirmed the message.
-    #[error("the publish channel was not in confirm mode")]
-    NotConfirming,
 }
 
 struct Link {
@@ -364,12 +365,11 @@ impl Publisher {
                     })
                 }
                 Ok(Answer::NotConfirming) => {
-                    // Every channel is opened in confirm mode, so this is a client fault; the
-                    // message is not reported sent on a channel that would never confirm it.
-                    tracing::warn!("publish channel not in confirm mode; publishing again");
+                    // Every channel is opened in confirm mode, so this is a client fault. Not
+                    // published again: each attempt might arrive, and none would be confirmed.
                     self.drop_link(link.id, &"the channel was not in confirm mode")
                         .await;
-                    *last_error = Some(AttemptError::NotConfirming);
+                    return Err(PublishError::Unconfirmed);
                 }
                 Ok(Answer::Nacked) => {
                     // A quorum queue without a leader (a cluster node just died) nacks; a channel
