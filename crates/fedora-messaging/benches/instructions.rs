@@ -6,7 +6,8 @@
 //! cargo bench -p fedora-messaging --bench instructions -- PATH N
 //! ```
 //!
-//! runs PATH (`construct+validate`, `validate`, `build`, `dumps`, `loads`, `receive-typed`) N times
+//! runs PATH (`construct+validate`, `validate`, `build`, `dumps`, `loads`, `receive-typed`,
+//! `body-value`, `body-tape`) N times
 //! after the setup; the script runs it for two values of N and divides the difference, so the setup
 //! (compiling the schema, building the inputs) is not counted.
 
@@ -21,8 +22,9 @@ use std::hint::black_box;
 
 use bench_message::{fixture, BenchMessageV1, Fixture};
 use counting::Paths;
+use fedora_messaging::__private::tape::{Tape, TapeJson};
 use fedora_messaging::amqp::delivery;
-use fedora_messaging::{lines, Envelope};
+use fedora_messaging::{lines, Envelope, Message};
 
 fn main() {
     let Fixture {
@@ -35,6 +37,15 @@ fn main() {
     } = fixture();
     // Compiles and caches the validator, as the first message of a process does.
     env.validate_as::<BenchMessageV1>().unwrap();
+    // The body alone, in the two models (issue #22): serialized to a `Value` and validated, or
+    // serialized to a tape, validated there and written as the wire bytes.
+    let schema = BenchMessageV1::body_schema();
+    let by_value = fedora_messaging::schema::CompiledSchema::compile(&schema).unwrap();
+    let by_tape = jsonschema::options_for::<TapeJson>()
+        .with_draft(by_value.draft())
+        .should_validate_formats(false)
+        .build(&schema)
+        .unwrap();
     let mut paths = Paths::new();
     paths.insert(
         "construct+validate",
@@ -70,6 +81,25 @@ fn main() {
         "receive-typed",
         Box::new(|| {
             black_box(delivery::receive(&registry, "bench.publish", props.clone(), &body).unwrap());
+        }),
+    );
+    paths.insert(
+        "body-value",
+        Box::new(|| {
+            let body = black_box(&msg).to_body().unwrap();
+            assert!(by_value.is_valid(&body));
+            black_box(fedora_messaging::pyjson::to_string(
+                &body,
+                fedora_messaging::pyjson::Style::BODY,
+            ));
+        }),
+    );
+    paths.insert(
+        "body-tape",
+        Box::new(|| {
+            let tape = Tape::from_serialize(black_box(&msg)).unwrap();
+            assert!(by_tape.is_valid(tape.root()));
+            black_box(tape.body_bytes());
         }),
     );
     counting::run("instructions", &paths);

@@ -143,15 +143,15 @@ fn write_at(out: &mut String, value: &Value, style: Style, depth: usize) {
     }
 }
 
-/// Python's `float.__repr__`: the shortest digits that round-trip, in fixed notation when the
-/// decimal exponent is in `-4..16`, else scientific with a signed exponent of at least two digits.
 /// Appends `s` as a JSON string (quoted and escaped as Python does; every non-ASCII character as
 /// `\uXXXX` when `ensure_ascii`), for writers that lay out an object's keys themselves.
 pub fn write_string(out: &mut String, s: &str, ensure_ascii: bool) {
     write_str(out, s, ensure_ascii);
 }
 
-fn write_float(out: &mut String, f: f64) {
+/// Python's `float.__repr__`: the shortest digits that round-trip, in fixed notation when the
+/// decimal exponent is in `-4..16`, else scientific with a signed exponent of at least two digits.
+pub(crate) fn write_float(out: &mut String, f: f64) {
     if !f.is_finite() {
         // Python writes NaN/Infinity, which is not JSON; serde_json cannot hold them, so never reached.
         out.push_str("null");
