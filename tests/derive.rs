@@ -145,7 +145,8 @@ fn unknown_fields_survive_a_round_trip() {
     env.body["added_in_v2"] = json!({"nested": [1, 2]});
     let typed: UpdateComment = env.decode().unwrap();
     // `decode` borrows the body (`from_body_ref`); taking it by value decodes the same message.
-    let owned = UpdateComment::from_body(env.body.clone(), &env.topic, env.severity()).unwrap();
+    let owned =
+        UpdateComment::from_body(env.body.value().clone(), &env.topic, env.severity()).unwrap();
     assert_eq!(typed, owned);
     let again = Envelope::builder(&typed)
         .id(env.id.clone().unwrap())

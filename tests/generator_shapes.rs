@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 /// The envelope of `body` under `schema`, on `topic`.
 fn envelope(schema: &str, topic: &str, body: Value) -> Envelope {
     let mut env = Envelope::from_message(&BaseMessage::new(topic, json!({}))).unwrap();
-    env.body = body;
+    env.body = body.into();
     env.headers.insert("fedora_messaging_schema".into(), schema.into());
     env
 }
@@ -122,7 +122,7 @@ fn main() {
     let mut env = envelope("tasks.tree.v1", "tasks.tree", body);
     let err = AnyMessage::decode(&env).unwrap_err();
     assert!(err.to_string().contains("levels deep"), "{err}");
-    let body = std::mem::take(&mut env.body);
+    let body = std::mem::take(&mut env.body).into_value();
     let direct = tasks::TreeV1::from_body(body, "t", fedora_messaging::Severity::Info);
     assert!(direct.unwrap_err().to_string().contains("levels deep"));
     for (ty, key) in [("tasks.nullable.v1", "task"), ("tasks.tree.v1", "spare")] {

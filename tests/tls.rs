@@ -73,7 +73,7 @@ async fn round_trip(config: Config) -> serde_json::Value {
     let run = tokio::spawn(consumer.run(move |m: Received| {
         let tx = tx.clone();
         async move {
-            let _ = tx.send(m.envelope().body.clone());
+            let _ = tx.send(m.envelope().body.value().clone());
             Err::<(), _>(HandlerError::Halt {
                 exit_code: 0,
                 requeue: false,

@@ -140,7 +140,7 @@ fn main() {
         let body = s["body"].clone();
         let topic = s["topic"].as_str().unwrap_or("t");
         let mut env = Envelope::from_message(&BaseMessage::new(topic, json!({}))).expect("envelope");
-        env.body = body.clone();
+        env.body = body.clone().into();
         env.headers.insert("fedora_messaging_schema".into(), name.into());
         let (verdict, round_trip, error) = match AnyMessage::decode(&env) {
             Ok(Some(m)) => match m.to_body() {

@@ -119,7 +119,7 @@ fn typed_envelope(case: &Value, config: &Config) -> (Envelope, String) {
         }
         _ => {
             let mut untyped = Envelope::from_message(&BaseMessage::new("t", json!({}))).expect("envelope");
-            untyped.body = body;
+            untyped.body = body.into();
             untyped
                 .headers
                 .insert("fedora_messaging_schema".into(), schema.into());
@@ -202,7 +202,7 @@ fn record(msg: &Received) -> Value {
     };
     out["rust_type"] = rust_type.into();
     out["schema"] = message.dyn_schema_name().into();
-    out["round_trip"] = (message.dyn_to_body().ok().as_ref() == Some(&env.body)).into();
+    out["round_trip"] = (message.dyn_to_body().ok().as_ref() == Some(env.body.value())).into();
     out["severity"] = serde_json::to_value(message.dyn_severity()).unwrap_or_default();
     out["agent_name"] = message.dyn_agent_name().into();
     out["usernames"] = message.dyn_usernames().into();

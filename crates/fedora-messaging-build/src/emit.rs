@@ -199,7 +199,7 @@ fn accessor_tokens(a: &Accessors, app: &App) -> TokenStream {
     if a.lists().iter().any(|(_, list)| !list.is_empty()) {
         let lists = a.lists().map(|(_, list)| quote!(&[#(#list),*]));
         out.extend(quote! {
-            fn filter_lists(&self, body: &Value) -> [Vec<String>; 6] {
+            fn filter_lists(&self, body: &::fedora_messaging::Body) -> [Vec<String>; 6] {
                 ::fedora_messaging::__private::generated::filter_lists(body, [#(#lists),*])
             }
         });
@@ -282,6 +282,10 @@ pub(crate) fn message_module(app: &App, m: &MessageSpec, model: &Model) -> Token
 
                 fn to_body(&self) -> Result<Value, ::fedora_messaging::serde_json::Error> {
                     ::fedora_messaging::serde_json::to_value(self)
+                }
+
+                fn serialize_body(&self) -> Result<::fedora_messaging::Body, ::fedora_messaging::serde_json::Error> {
+                    ::fedora_messaging::__private::generated::serialize_body(self)
                 }
 
                 fn from_body(

@@ -114,7 +114,7 @@ fn generate_reports_a_broken_repo_with_file_and_pointer() {
 fn line(schema: &str, body: Value) -> String {
     let mut env =
         Envelope::from_message(&BaseMessage::new("demo.build.complete", json!({}))).unwrap();
-    env.body = body;
+    env.body = body.into();
     env.headers
         .insert("fedora_messaging_schema".into(), schema.into());
     lines::dumps(&env)

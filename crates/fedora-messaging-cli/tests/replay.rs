@@ -150,7 +150,7 @@ fn archived(e: &Envelope) -> (String, Option<String>, Value, Value) {
         e.topic.clone(),
         e.id.clone(),
         Value::Object(e.headers.clone()),
-        e.body.clone(),
+        e.body.value().clone(),
     )
 }
 

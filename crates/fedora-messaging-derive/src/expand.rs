@@ -116,6 +116,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     #fm::__private::serde_json::to_value(self)
                 }
 
+                fn serialize_body(&self) -> ::core::result::Result<#fm::Body, #fm::__private::serde_json::Error> {
+                    #fm::Body::serialize(self)
+                }
+
                 fn from_body(
                     body: #fm::__private::serde_json::Value,
                     _topic: &str,

@@ -8,23 +8,31 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use jsonschema::json::{Array as _, Json, JsonNumber as _, Node, Object as _, SerdeJson};
+
 /// Every value at `pointer`, where a `*` segment stands for each element of an array (or each
 /// value of an object).
 pub fn values<'a>(body: &'a Value, pointer: &str) -> Vec<&'a Value> {
+    nodes::<SerdeJson>(body, pointer)
+}
+
+/// [`values`] in any JSON representation jsonschema reads: a `Value`, or the tokens of a body
+/// serialized here, which are read where they lie.
+pub(crate) fn nodes<'a, F: Json>(body: F::Node<'a>, pointer: &str) -> Vec<F::Node<'a>> {
     let mut out = Vec::new();
     // A pointer is "" (the whole body) or starts with "/"; the first split part is what precedes it.
     let mut segments = pointer.split('/');
     segments.next();
-    descend(body, segments, &mut out);
+    descend::<F>(body, segments, &mut out);
     out
 }
 
 /// Pushes onto `out` every value the remaining `segments` reach from `v`. Recursion goes one level
 /// per segment of the pointer (written in `messages.toml`), never deeper than the pointer.
-fn descend<'a, 'p>(
-    v: &'a Value,
+fn descend<'a, 'p, F: Json>(
+    v: F::Node<'a>,
     mut segments: impl Iterator<Item = &'p str> + Clone,
-    out: &mut Vec<&'a Value>,
+    out: &mut Vec<F::Node<'a>>,
 ) {
     let Some(seg) = segments.next() else {
         out.push(v);
@@ -36,31 +44,32 @@ fn descend<'a, 'p>(
     } else {
         Cow::Borrowed(seg)
     };
-    match (v, &*seg) {
-        (Value::Array(a), "*") => a.iter().for_each(|c| descend(c, segments.clone(), out)),
-        (Value::Object(o), "*") => o.values().for_each(|c| descend(c, segments.clone(), out)),
-        (Value::Array(a), i) => {
-            if let Some(c) = i.parse::<usize>().ok().and_then(|i| a.get(i)) {
-                descend(c, segments, out);
-            }
+    if let Some(a) = v.as_array() {
+        if seg == "*" {
+            a.elements()
+                .for_each(|c| descend::<F>(c, segments.clone(), out));
+        } else if let Some(c) = seg.parse::<usize>().ok().and_then(|i| a.elements().nth(i)) {
+            descend::<F>(c, segments, out);
         }
-        (Value::Object(o), k) => {
-            if let Some(c) = o.get(k) {
-                descend(c, segments, out);
-            }
+    } else if let Some(o) = v.as_object() {
+        if seg == "*" {
+            o.members()
+                .for_each(|(_, c)| descend::<F>(c, segments.clone(), out));
+        } else if let Some((_, c)) = o.members().find(|(k, _)| k.as_ref() == seg) {
+            descend::<F>(c, segments, out);
         }
-        _ => {}
     }
 }
 
 /// A value as text: strings as they are, numbers and booleans as JSON writes them; `None` for
 /// null, arrays and objects.
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+fn text<'a, F: Json>(v: &F::Node<'a>) -> Option<String> {
+    if let Some(s) = v.as_string() {
+        Some(s.into_owned())
+    } else if let Some(n) = v.as_number() {
+        Some(n.to_number().to_string())
+    } else {
+        v.as_boolean().map(|b| b.to_string())
     }
 }
 
@@ -83,9 +92,17 @@ pub const FILTERS: &[&str] = &["nvr-name", "mentions"];
 /// assert_eq!(texts(&body, "/text | mentions"), ["bob", "eve"]);
 /// ```
 pub fn texts(body: &Value, accessor: &str) -> Vec<String> {
+    texts_in::<SerdeJson>(body, accessor)
+}
+
+/// [`texts`] in any JSON representation jsonschema reads.
+pub(crate) fn texts_in<'a, F: Json>(body: F::Node<'a>, accessor: &str) -> Vec<String> {
     let mut parts = accessor.split('|');
     let pointer = parts.next().unwrap_or_default().trim();
-    let mut out: Vec<String> = values(body, pointer).into_iter().filter_map(text).collect();
+    let mut out: Vec<String> = nodes::<F>(body, pointer)
+        .iter()
+        .filter_map(text::<F>)
+        .collect();
     for filter in parts {
         out = match filter.trim() {
             "nvr-name" => out.iter().map(|t| nvr_name(t).to_owned()).collect(),
@@ -122,7 +139,15 @@ pub fn first(body: &Value, accessor: &str) -> Option<String> {
 
 /// Every text the `accessors` name, sorted and without duplicates.
 pub fn collect(body: &Value, accessors: &[&str]) -> Vec<String> {
-    let mut out: Vec<String> = accessors.iter().flat_map(|p| texts(body, p)).collect();
+    collect_in::<SerdeJson>(body, accessors)
+}
+
+/// [`collect`] in any JSON representation jsonschema reads.
+pub(crate) fn collect_in<'a, F: Json>(body: F::Node<'a>, accessors: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = accessors
+        .iter()
+        .flat_map(|p| texts_in::<F>(body.clone(), p))
+        .collect();
     out.sort();
     out.dedup();
     out

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::body::Body;
 use crate::headers::{self, HeaderError, Headers, Stamp};
 use crate::message::Message;
 use crate::pyjson::{self, Style};
@@ -29,8 +30,8 @@ pub const DELIVERY_MODE_PERSISTENT: u8 = 2;
 pub struct Envelope {
     /// The topic: for a received message, the full routing key (any prefix included, as in Python).
     pub topic: String,
-    /// The body.
-    pub body: Value,
+    /// The body: reads as a `serde_json::Value`; set it with `value.into()`.
+    pub body: Body,
     /// The headers, in the order they were set or received.
     pub headers: Headers,
     /// The AMQP `message_id`: a uuid4 for messages built here; whatever came for received ones.
@@ -157,7 +158,7 @@ impl Envelope {
 
     /// The body bytes as Python publishes them: `json.dumps(body)`, ASCII with `\uXXXX` escapes.
     pub fn body_bytes(&self) -> Vec<u8> {
-        pyjson::to_string(&self.body, Style::BODY).into_bytes()
+        self.body.to_bytes()
     }
 
     /// Python's `str(message)`: `Id:`, `Topic:`, then headers and body as indented, sorted JSON.
@@ -202,7 +203,7 @@ impl Envelope {
     /// schema: what every message must pass, whatever its schema.
     pub fn validate_base(&self) -> Result<(), ValidationError> {
         let name = self.schema_name().unwrap_or(headers::BASE_SCHEMA_NAME);
-        if schema::deeper_than(&self.body, schema::MAX_DEPTH) {
+        if self.body.deeper_than(schema::MAX_DEPTH) {
             return Err(ValidationError {
                 schema_name: name.to_owned(),
                 part: Part::Body,
@@ -269,7 +270,7 @@ impl Envelope {
         name: &str,
     ) -> Result<(), ValidationError> {
         self.validate_base()?;
-        validator.check(&self.body, name, Part::Body)
+        validator.check_body(&self.body, name, Part::Body)
     }
 
     /// [`Envelope::check_with`], then `decode`: validate, then decode, for every typed read.
@@ -363,7 +364,7 @@ impl<M: Message> EnvelopeBuilder<'_, M> {
             });
         }
         topic::validate(&topic)?;
-        let body = m.to_body().map_err(|source| BuildError::Serialize {
+        let body = m.serialize_body().map_err(|source| BuildError::Serialize {
             schema_name: M::SCHEMA_NAME,
             source,
         })?;
@@ -414,7 +415,7 @@ mod tests {
             .unwrap();
         assert_ne!(a.id, b.id);
         assert!(a.same_message(&b));
-        b.body = json!({"k": 2});
+        b.body = json!({"k": 2}).into();
         assert!(!a.same_message(&b));
     }
 
@@ -430,7 +431,7 @@ mod tests {
         let mut env = Envelope::from_message(&crate::BaseMessage::new("a.b", json!({}))).unwrap();
         assert!(env.validate_base().is_ok());
         for body in [json!([]), json!("text"), json!(1), Value::Null] {
-            env.body = body;
+            env.body = body.into();
             let err = env.validate_base().unwrap_err();
             assert_eq!(err.part, Part::Body, "{err}");
         }

@@ -103,6 +103,7 @@ pub mod accessor;
 #[cfg(feature = "amqp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
 pub mod amqp;
+mod body;
 #[cfg(feature = "datagrepper")]
 #[cfg_attr(docsrs, doc(cfg(feature = "datagrepper")))]
 pub mod datagrepper;
@@ -120,6 +121,7 @@ pub mod snapshot;
 pub mod topic;
 mod with_topic;
 
+pub use body::Body;
 pub use envelope::{BuildError, DecodeError, Envelope, EnvelopeBuilder};
 pub use error::Error;
 pub use headers::Headers;

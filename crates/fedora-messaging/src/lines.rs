@@ -81,7 +81,7 @@ impl LoadError {
 /// ```
 pub fn dumps(envelope: &Envelope) -> String {
     let mut obj = Map::new();
-    obj.insert("body".into(), envelope.body.clone());
+    obj.insert("body".into(), envelope.body.value().clone());
     obj.insert("headers".into(), Value::Object(envelope.headers.clone()));
     obj.insert(
         "id".into(),
@@ -190,7 +190,7 @@ pub fn load_message(value: Value) -> Result<Envelope, LoadError> {
     };
     Ok(Envelope {
         topic: take_str(&mut obj, "topic").unwrap_or_default(),
-        body: obj.remove("body").unwrap_or(Value::Null),
+        body: obj.remove("body").unwrap_or(Value::Null).into(),
         headers,
         id: Some(take_str(&mut obj, "id").unwrap_or_else(new_id)),
         // Python's priority setter turns None into 0 on the property too.

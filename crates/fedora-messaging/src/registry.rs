@@ -309,7 +309,7 @@ impl Registry {
             }
             let envelope = Envelope {
                 topic: topic.to_owned(),
-                body,
+                body: body.into(),
                 headers: crate::headers::Headers::new(),
                 id: None,
                 priority: None,

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use crate::body::Body;
 use crate::message::Message;
 use crate::severity::Severity;
 
@@ -55,6 +56,10 @@ impl<M: Message> Message for WithTopic<M> {
 
     fn to_body(&self) -> Result<Value, serde_json::Error> {
         self.message.to_body()
+    }
+
+    fn serialize_body(&self) -> Result<Body, serde_json::Error> {
+        self.message.serialize_body()
     }
 
     fn from_body(body: Value, topic: &str, severity: Severity) -> Result<Self, serde_json::Error> {
@@ -137,7 +142,7 @@ impl<M: Message> Message for WithTopic<M> {
         self.message.flatpaks()
     }
 
-    fn filter_lists(&self, body: &Value) -> [Vec<String>; 6] {
+    fn filter_lists(&self, body: &Body) -> [Vec<String>; 6] {
         self.message.filter_lists(body)
     }
 }

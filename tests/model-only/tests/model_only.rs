@@ -28,7 +28,7 @@ fn generated_and_derived_types_work_with_the_model_only() {
         "fedora_messaging_schema".into(),
         demo::BuildCompleteV1::SCHEMA_NAME.into(),
     );
-    env.body = json!({"owner": "bob", "package": "rpm", "status": "failed"});
+    env.body = json!({"owner": "bob", "package": "rpm", "status": "failed"}).into();
     match AnyMessage::decode(&env) {
         Ok(Some(AnyMessage::DemoBuildCompleteV1(m))) => {
             assert_eq!(m.to_body().unwrap(), env.body)

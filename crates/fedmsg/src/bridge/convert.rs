@@ -111,7 +111,7 @@ pub fn to_amqp(
         .unwrap_or_default();
     let message = fedora_messaging::Envelope {
         topic: envelope.topic.clone(),
-        body: envelope.msg.clone(),
+        body: envelope.msg.clone().into(),
         headers,
         id: Some(
             envelope
@@ -197,7 +197,7 @@ pub fn to_fedmsg(
     };
     Ok(Envelope {
         topic: message.topic.clone(),
-        msg: message.body.clone(),
+        msg: message.body.value().clone(),
         timestamp: Some(Timestamp::Seconds(now.timestamp())),
         msg_id: Some(msg_id),
         i: Some(i),

@@ -114,7 +114,7 @@ pub fn envelope(
     })?;
     Ok(Envelope {
         topic: routing_key.to_owned(),
-        body,
+        body: body.into(),
         headers,
         id: message_id,
         priority,

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::body::Body;
+
 /// Deserializes a field that was present: `Some` even for `null`, so that a field that is not
 /// required keeps "absent" (`None`) apart from "null" (`Some(None)` / `Some(Value::Null)`).
 pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -70,15 +72,22 @@ pub fn body<M: Serialize>(message: &M) -> Value {
 
 /// The six filter lists of [`Message::filter_lists`](crate::Message::filter_lists): each
 /// list's accessors [`collect`]ed from `body`, which generated types pass on instead of serializing
-/// themselves again for every list.
-pub fn filter_lists(body: &Value, accessors: [&[&str]; 6]) -> [Vec<String>; 6] {
+/// themselves again for every list. A type without accessors never reads the body as a `Value`.
+pub fn filter_lists(body: &Body, accessors: [&[&str]; 6]) -> [Vec<String>; 6] {
     accessors.map(|list| {
         if list.is_empty() {
             Vec::new()
+        } else if let Some(tape) = body.tape() {
+            crate::accessor::collect_in::<crate::__private::tape::TapeJson>(tape.root(), list)
         } else {
             collect(body, list)
         }
     })
+}
+
+/// The body of a message as an envelope holds it ([`Message::serialize_body`](crate::Message::serialize_body)).
+pub fn serialize_body<M: Serialize>(message: &M) -> Result<Body, serde_json::Error> {
+    Body::serialize(message)
 }
 
 pub use crate::accessor::{collect, first, render, texts, values, FILTERS};

@@ -62,6 +62,9 @@ pub(crate) enum Tok {
 pub struct Tape {
     toks: Vec<Tok>,
     text: String,
+    /// Containers open while serializing, and the most ever open at once: the nesting depth.
+    open: u32,
+    deepest: u32,
 }
 
 /// What [`Tape::from_serialize`] refuses: the same things `serde_json::to_value` does (a map key
@@ -78,6 +81,8 @@ impl Tape {
         let mut tape = Tape {
             toks: Vec::with_capacity(32),
             text: String::with_capacity(256),
+            open: 0,
+            deepest: 0,
         };
         value.serialize(&mut tape)?;
         Ok(tape)
@@ -86,6 +91,16 @@ impl Tape {
     /// The root node, for validation.
     pub fn root(&self) -> TapeNode<'_> {
         TapeNode::new(self, 0)
+    }
+
+    /// How many arrays or objects deep the document nests (0 for a scalar).
+    pub fn depth(&self) -> usize {
+        self.deepest as usize
+    }
+
+    /// Whether the document is an object.
+    pub fn is_object(&self) -> bool {
+        matches!(self.toks.first(), Some(Tok::Obj { .. }))
     }
 
     /// The document as a `serde_json::Value`.

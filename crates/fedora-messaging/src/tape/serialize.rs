@@ -7,6 +7,7 @@ use super::{offset, Error, Tape, Tok};
 impl Tape {
     /// Pushes a container token to be completed by [`Compound::close`].
     fn open(&mut self, object: bool, outer: Option<usize>) -> Compound<'_> {
+        self.enter();
         let start = self.toks.len();
         self.toks.push(if object {
             Tok::Obj { len: 0, end: 0 }
@@ -24,6 +25,7 @@ impl Tape {
     /// `{"variant": …}` as serde_json writes an enum's non-unit variant: opens the outer object
     /// and pushes its one key; the caller writes the value.
     fn open_variant(&mut self, variant: &str) -> Result<usize, Error> {
+        self.enter();
         let outer = self.toks.len();
         self.toks.push(Tok::Obj { len: 1, end: 0 });
         self.push_str(variant)?;
@@ -32,11 +34,20 @@ impl Tape {
 
     /// Completes the outer object of a variant once its value is written.
     fn close_variant(&mut self, outer: usize) -> Result<(), Error> {
+        self.open -= 1;
         let end = offset(self.toks.len())?;
         if let Tok::Obj { end: e, .. } = &mut self.toks[outer] {
             *e = end;
         }
         Ok(())
+    }
+}
+
+impl Tape {
+    /// One more container open: the depth [`Tape::depth`] reports.
+    fn enter(&mut self) {
+        self.open += 1;
+        self.deepest = self.deepest.max(self.open);
     }
 }
 
@@ -51,6 +62,7 @@ pub struct Compound<'t> {
 
 impl Compound<'_> {
     fn close(self) -> Result<(), Error> {
+        self.tape.open -= 1;
         let end = offset(self.tape.toks.len())?;
         if let Tok::Arr { len, end: e } | Tok::Obj { len, end: e } = &mut self.tape.toks[self.start]
         {
