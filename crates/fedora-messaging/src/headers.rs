@@ -202,20 +202,13 @@ impl Stamp<'_> {
     /// than 255 bytes; Python would only fail later, inside pika, when publishing.
     pub fn apply(&self, user: Headers) -> Result<Headers, HeaderError> {
         check_user_headers(&user)?;
-        // Room for the library's headers (at most five) and the filter headers, allocated once
-        // (serde_json's map cannot grow a given map ahead; most messages have no user headers).
         let mut h = if user.is_empty() {
-            Headers::with_capacity(5 + self.filters.iter().map(Vec::len).sum::<usize>())
+            self.library_headers()
         } else {
-            user
+            let mut h = user;
+            self.reserved().write(&mut h);
+            h
         };
-        Reserved {
-            schema: Some((self.schema_name, self.schema_package)),
-            sent_at: Some(self.sent_at.clone()),
-            severity: Some(self.severity),
-            priority: self.priority.unwrap_or(0),
-        }
-        .write(&mut h);
         for (kind, items) in FilterKind::ALL.iter().zip(&self.filters) {
             for item in items {
                 let name = kind.header_name(item);
@@ -224,6 +217,59 @@ impl Stamp<'_> {
             }
         }
         Ok(h)
+    }
+
+    fn reserved(&self) -> Reserved<'_> {
+        Reserved {
+            schema: Some((self.schema_name, self.schema_package)),
+            sent_at: Some(self.sent_at.clone()),
+            severity: Some(self.severity),
+            priority: self.priority.unwrap_or(0),
+        }
+    }
+
+    /// The library's headers of a message with none of its own (most messages): a copy of the
+    /// last ones this thread built for the same schema, severity and priority, with this
+    /// `sent-at` put in. Copying a map copies its hash table; building it hashes every name
+    /// again (SipHash, a sixth of the cost of building a message).
+    fn library_headers(&self) -> Headers {
+        type Template = (String, Option<String>, Severity, Option<u8>, Headers);
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Template>> = const { std::cell::RefCell::new(None) };
+        }
+        let mut h = LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some((name, package, severity, priority, h))
+                    if name == self.schema_name
+                        && package.as_deref() == self.schema_package
+                        && *severity == self.severity
+                        && *priority == self.priority =>
+                {
+                    h.clone()
+                }
+                _ => {
+                    let mut h = Headers::with_capacity(5);
+                    Reserved {
+                        sent_at: Some(String::new()),
+                        ..self.reserved()
+                    }
+                    .write(&mut h);
+                    *last = Some((
+                        self.schema_name.to_owned(),
+                        self.schema_package.map(str::to_owned),
+                        self.severity,
+                        self.priority,
+                        h.clone(),
+                    ));
+                    h
+                }
+            }
+        });
+        if let Some((_, v)) = h.iter_mut().find(|(k, _)| k.as_str() == SENT_AT) {
+            *v = Value::String(self.sent_at.clone());
+        }
+        h
     }
 }
 
@@ -279,6 +325,81 @@ mod tests {
             );
             assert!(text.ends_with("+00:00"), "{text}");
             std::thread::sleep(std::time::Duration::from_millis(600));
+        }
+    }
+
+    /// The thread's copy of the last library headers is used only for the same schema, package,
+    /// severity and priority, and always carries this message's `sent-at`.
+    #[test]
+    fn library_headers_are_built_for_each_message() {
+        let stamp = |schema_name, schema_package, severity, priority, sent_at: &str| Stamp {
+            schema_name,
+            schema_package,
+            sent_at: sent_at.to_owned(),
+            severity,
+            priority,
+            filters: Default::default(),
+        };
+        let cases = [
+            stamp(
+                "a.v1",
+                Some("pkg"),
+                Severity::Info,
+                None,
+                "2024-01-01T00:00:00+00:00",
+            ),
+            stamp(
+                "a.v1",
+                Some("pkg"),
+                Severity::Info,
+                None,
+                "2024-01-01T00:00:01+00:00",
+            ),
+            stamp(
+                "a.v1",
+                None,
+                Severity::Info,
+                None,
+                "2024-01-01T00:00:02+00:00",
+            ),
+            stamp(
+                "b.v1",
+                None,
+                Severity::Info,
+                None,
+                "2024-01-01T00:00:03+00:00",
+            ),
+            stamp(
+                "b.v1",
+                None,
+                Severity::Error,
+                None,
+                "2024-01-01T00:00:04+00:00",
+            ),
+            stamp(
+                "b.v1",
+                None,
+                Severity::Error,
+                Some(3),
+                "2024-01-01T00:00:05+00:00",
+            ),
+            stamp(
+                "a.v1",
+                Some("pkg"),
+                Severity::Info,
+                None,
+                "2024-01-01T00:00:06+00:00",
+            ),
+        ];
+        for case in cases {
+            let mut expected = Headers::new();
+            case.reserved().write(&mut expected);
+            let got = case.apply(Headers::new()).unwrap();
+            assert_eq!(
+                got.iter().collect::<Vec<_>>(),
+                expected.iter().collect::<Vec<_>>(),
+                "{case:?}"
+            );
         }
     }
 
