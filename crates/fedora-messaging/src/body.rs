@@ -40,8 +40,13 @@ impl Body {
     /// The body `value` serializes to: the same JSON as `serde_json::to_value(value)`, kept as
     /// tokens until it is read as a `Value`.
     pub fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Body, serde_json::Error> {
+        let tape = Tape::from_serialize(value)?;
+        if tape.has_repeated_key() {
+            // Rare (a flattened map holding a field's name): the `Value` decides which one stays.
+            return serde_json::to_value(value).map(Body::from);
+        }
         Ok(Body {
-            tape: Some(Tape::from_serialize(value)?),
+            tape: Some(tape),
             value: OnceLock::new(),
         })
     }
@@ -204,6 +209,51 @@ mod tests {
         assert!(body.tape().is_none());
         assert_eq!(body.to_bytes(), br#"{"a": "changed", "\u00e9": 2.5}"#);
         assert_eq!(body.clone().into_value(), json!({"a": "changed", "é": 2.5}));
+    }
+
+    /// A key twice in one object (a flattened map holding a field's name) ends as `to_value` ends
+    /// it: once, in its first place, with its last value; the bytes say the same.
+    #[test]
+    fn a_repeated_key_is_kept_once_as_to_value_keeps_it() {
+        #[derive(Serialize)]
+        struct Note {
+            text: String,
+            #[serde(flatten)]
+            extra: serde_json::Map<String, Value>,
+        }
+        for n in [1, 12] {
+            let mut extra = serde_json::Map::new();
+            for i in 0..n {
+                extra.insert(format!("k{i}"), json!(i));
+            }
+            extra.insert("text".into(), json!("from extra"));
+            let note = Note {
+                text: "from the field".into(),
+                extra,
+            };
+            let expected = serde_json::to_value(&note).unwrap();
+            let body = Body::serialize(&note).unwrap();
+            assert!(body.tape().is_none());
+            assert_eq!(*body, expected);
+            assert_eq!(
+                body.to_bytes(),
+                pyjson::to_string(&expected, Style::BODY).into_bytes()
+            );
+            assert!(Tape::from_serialize(&note).unwrap().has_repeated_key());
+        }
+        let distinct =
+            Body::serialize(&json!({"a": {"b": 1, "c": 2}, "b": [{"a": 1, "b": 2}]})).unwrap();
+        assert!(distinct.tape().is_some());
+        // Past 128 keys some fingerprints must collide: the keys are compared, and none repeats.
+        let many: serde_json::Map<String, Value> =
+            (0..300).map(|i| (format!("key{i}"), json!(i))).collect();
+        let many = Value::Object(many);
+        let body = Body::serialize(&many).unwrap();
+        assert!(body.tape().is_some());
+        assert_eq!(
+            body.to_bytes(),
+            pyjson::to_string(&many, Style::BODY).into_bytes()
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ pub mod derive;
 pub mod generated;
 
 pub use derive::{body_schema_for, collect};
-// The flat body model (issue #22): here, for the benchmarks, until the envelope uses it.
+// The tokens a `Body` holds: here (not a public API) for the benchmarks that compare the two
+// body models.
 #[path = "../tape/mod.rs"]
 pub mod tape;
 pub use serde;

@@ -8,7 +8,8 @@
 //! `jsonschema` accepts, see [`TapeJson`]) and written as Python's `json.dumps` bytes
 //! ([`Tape::write_body`]) — serialized once, validated and encoded from the same tokens.
 //!
-//! The groundwork of a body model that is not a `Value` map; not yet used by the envelope.
+//! An envelope's [`Body`](crate::Body) holds the tape of a message built here, and makes the
+//! `Value` only when something reads it as one.
 
 mod json;
 mod serialize;
@@ -65,6 +66,9 @@ pub struct Tape {
     /// Containers open while serializing, and the most ever open at once: the nesting depth.
     open: u32,
     deepest: u32,
+    /// Whether an object got the same key twice (a `#[serde(flatten)]` map holding a field's
+    /// name, say), which a `Value` keeps once and these tokens would keep twice.
+    repeated_key: bool,
 }
 
 /// What [`Tape::from_serialize`] refuses: the same things `serde_json::to_value` does (a map key
@@ -83,6 +87,7 @@ impl Tape {
             text: String::with_capacity(256),
             open: 0,
             deepest: 0,
+            repeated_key: false,
         };
         value.serialize(&mut tape)?;
         Ok(tape)
@@ -91,6 +96,32 @@ impl Tape {
     /// The root node, for validation.
     pub fn root(&self) -> TapeNode<'_> {
         TapeNode::new(self, 0)
+    }
+
+    /// Whether some object of the document has a key twice. `serde_json::to_value` keeps such a
+    /// key once (in its first place, with its last value), so such a document is not held as
+    /// tokens ([`crate::Body::serialize`] makes the `Value` instead).
+    pub fn has_repeated_key(&self) -> bool {
+        self.repeated_key
+    }
+
+    /// Whether the object at `at` has a key twice (its keys sorted): asked only when one key's
+    /// fingerprint matched an earlier one's while it was written.
+    fn repeats_a_key(&self, at: u32) -> bool {
+        let len = match self.tok(at) {
+            Tok::Obj { len, .. } => len,
+            _ => 0,
+        };
+        let mut keys: Vec<&str> = Vec::with_capacity(len as usize);
+        let mut i = at + 1;
+        for _ in 0..len {
+            if let Tok::Str(start, end) = self.tok(i) {
+                keys.push(self.str(start, end));
+            }
+            i = self.after(i + 1);
+        }
+        keys.sort_unstable();
+        keys.windows(2).any(|pair| pair[0] == pair[1])
     }
 
     /// How many arrays or objects deep the document nests (0 for a scalar).

@@ -19,6 +19,8 @@ impl Tape {
             start,
             len: 0,
             outer,
+            seen: 0,
+            maybe_repeated: false,
         }
     }
 
@@ -58,21 +60,48 @@ pub struct Compound<'t> {
     start: usize,
     len: u32,
     outer: Option<usize>,
+    /// One bit per key written so far, chosen by its length and first and last byte: a key
+    /// whose bit is already set may repeat an earlier one, and only then are the keys compared.
+    seen: u128,
+    maybe_repeated: bool,
 }
 
 impl Compound<'_> {
     fn close(self) -> Result<(), Error> {
         self.tape.open -= 1;
         let end = offset(self.tape.toks.len())?;
-        if let Tok::Arr { len, end: e } | Tok::Obj { len, end: e } = &mut self.tape.toks[self.start]
-        {
-            *len = self.len;
-            *e = end;
+        let object = match &mut self.tape.toks[self.start] {
+            Tok::Arr { len, end: e } => {
+                (*len, *e) = (self.len, end);
+                false
+            }
+            Tok::Obj { len, end: e } => {
+                (*len, *e) = (self.len, end);
+                true
+            }
+            _ => false,
+        };
+        if object && self.maybe_repeated && !self.tape.repeated_key {
+            self.tape.repeated_key = self.tape.repeats_a_key(offset(self.start)?);
         }
         match self.outer {
             Some(outer) => self.tape.close_variant(outer),
             None => Ok(()),
         }
+    }
+
+    /// Counts the member whose key is the last token, and keeps the key's text for the check.
+    fn key_written(&mut self) {
+        if let Some(&Tok::Str(start, end)) = self.tape.toks.last() {
+            let key = &self.tape.text.as_bytes()[start as usize..end as usize];
+            let mix = key.len() as u32
+                ^ u32::from(key.first().copied().unwrap_or(0)) << 7
+                ^ u32::from(key.last().copied().unwrap_or(0)) << 14;
+            let bit = 1u128 << (mix.wrapping_mul(0x9E37_79B9) >> 25);
+            self.maybe_repeated |= self.seen & bit != 0;
+            self.seen |= bit;
+        }
+        self.len += 1;
     }
 
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
@@ -81,8 +110,8 @@ impl Compound<'_> {
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
-        self.len += 1;
         self.tape.push_str(key)?;
+        self.key_written();
         value.serialize(&mut *self.tape)
     }
 }
@@ -292,8 +321,9 @@ impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.len += 1;
-        key.serialize(MapKey(&mut *self.tape))
+        key.serialize(MapKey(&mut *self.tape))?;
+        self.key_written();
+        Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
         v.serialize(&mut *self.tape)
