@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::__private::tape::Tape;
+use crate::__private::tape::{Tape, TapeJson};
 use crate::pyjson::{self, Style};
 
 /// The JSON body of an envelope. It reads as a [`serde_json::Value`] (it dereferences to one), and
@@ -79,6 +79,15 @@ impl Body {
     /// The tokens, for a body serialized here and not changed since.
     pub(crate) fn tape(&self) -> Option<&Tape> {
         self.tape.as_ref()
+    }
+
+    /// [`crate::accessor::collect`] of the body: read from the tokens when it has them, so that a
+    /// message's filter lists never make its `Value`.
+    pub(crate) fn collect(&self, accessors: &[&str]) -> Vec<String> {
+        match &self.tape {
+            Some(tape) => crate::accessor::collect_in::<TapeJson>(tape.root(), accessors),
+            None => crate::accessor::collect(self.value(), accessors),
+        }
     }
 
     /// Whether the body is a JSON object, read without making a `Value`.

@@ -77,10 +77,8 @@ pub fn filter_lists(body: &Body, accessors: [&[&str]; 6]) -> [Vec<String>; 6] {
     accessors.map(|list| {
         if list.is_empty() {
             Vec::new()
-        } else if let Some(tape) = body.tape() {
-            crate::accessor::collect_in::<crate::__private::tape::TapeJson>(tape.root(), list)
         } else {
-            collect(body, list)
+            body.collect(list)
         }
     })
 }
